@@ -1,0 +1,45 @@
+from django import forms
+
+from vapportal.timezones import timezone_choices
+
+from .models import Organization, TeamMember
+
+
+class TeamMemberForm(forms.ModelForm):
+    class Meta:
+        model = TeamMember
+        fields = ["name", "email", "location"]
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organization = organization
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        clash = TeamMember.objects.filter(
+            organization=self.instance.organization, email__iexact=email
+        ).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("Someone on this roster already has this email.")
+        return email
+
+
+class RosterImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: name, email, location. At most 1 MB.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 1 MB.")
+        return upload
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    timezone = forms.ChoiceField(choices=timezone_choices, label="Time zone")
+
+    class Meta:
+        model = Organization
+        fields = ["name", "timezone"]

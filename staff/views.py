@@ -1,0 +1,199 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services as account_services
+from accounts.forms import InvitationForm
+from accounts.models import Invitation, User
+from assistants import services as engagement_services
+from assistants.models import Engagement
+from clients.models import Membership
+from vapportal.models import AuditEvent
+
+from .forms import EngagementAuthorityForm, EngagementForm, HandOverForm
+
+PAGE_SIZE = 50
+
+
+def staff_required(view):
+    """The console does not exist for anyone but admins: others get 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@staff_required
+def accounts(request):
+    query = request.GET.get("q", "").strip()
+    users = User.objects.select_related("assistant_profile").prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
+    )
+    if query:
+        users = users.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
+    page = Paginator(users.order_by("full_name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/accounts.html",
+        {"page": page, "query": query, "query_string": urlencode({"q": query}) if query else ""},
+    )
+
+
+@staff_required
+@require_POST
+def account_set_active(request, pk: int, active: bool):
+    user = get_object_or_404(User, pk=pk)
+    try:
+        account_services.user_set_active(actor=request.user, user=user, active=active)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{user} was {'reactivated' if active else 'deactivated'}.")
+    return redirect("staff:accounts")
+
+
+@staff_required
+def invitations(request):
+    page = Paginator(
+        Invitation.objects.select_related("organization", "invited_by"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "staff/invitations.html", {"page": page})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def invitation_new(request):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation = account_services.invitation_create(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"An invitation is on its way to {invitation.email}.")
+        return redirect("staff:invitations")
+    return render(request, "staff/invitation_form.html", {"form": form})
+
+
+@staff_required
+@require_POST
+def invitation_resend(request, pk: int):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        account_services.invitation_resend(actor=request.user, invitation=invitation)
+    except account_services.InvitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was sent again.")
+    return redirect("staff:invitations")
+
+
+@staff_required
+@require_POST
+def invitation_revoke(request, pk: int):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        account_services.invitation_revoke(actor=request.user, invitation=invitation)
+    except account_services.InvitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    return redirect("staff:invitations")
+
+
+@staff_required
+def engagements(request):
+    show_ended = request.GET.get("show") == "ended"
+    rows = Engagement.objects.select_related("assistant", "organization")
+    rows = rows.filter(ended_at__isnull=not show_ended)
+    page = Paginator(rows.order_by("organization__name", "role", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "staff/engagements.html", {"page": page, "show_ended": show_ended})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def engagement_new(request):
+    form = EngagementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            engagement = engagement_services.engagement_create(
+                actor=request.user,
+                assistant=data.pop("assistant"),
+                organization=data.pop("organization"),
+                **data,
+            )
+        except engagement_services.EngagementError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{engagement} is engaged.")
+            return redirect("staff:engagements")
+    return render(request, "staff/engagement_form.html", {"form": form})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def engagement_edit(request, pk: int):
+    engagement = get_object_or_404(
+        Engagement.objects.active().select_related("assistant", "organization"), pk=pk
+    )
+    form = EngagementAuthorityForm(request.POST or None, instance=engagement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement_services.engagement_update(
+                actor=request.user, engagement=engagement, **form.cleaned_data
+            )
+        except engagement_services.EngagementError as error:
+            form.add_error(None, str(error))
+            engagement.refresh_from_db()
+        else:
+            messages.success(request, f"The authority of {engagement} was saved.")
+            return redirect("staff:engagements")
+    return render(
+        request, "staff/engagement_form.html", {"form": form, "engagement": engagement}
+    )
+
+
+@staff_required
+@require_POST
+def engagement_end(request, pk: int):
+    engagement = get_object_or_404(Engagement, pk=pk)
+    engagement_services.engagement_end(actor=request.user, engagement=engagement)
+    messages.success(request, f"{engagement} has ended.")
+    return redirect("staff:engagements")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def hand_over(request):
+    form = HandOverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        source, target = form.cleaned_data["from_assistant"], form.cleaned_data["to_assistant"]
+        try:
+            count = engagement_services.engagements_hand_over(
+                actor=request.user, from_assistant=source, to_assistant=target
+            )
+        except engagement_services.EngagementError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{count} client(s) handed over from {source} to {target}.")
+            return redirect("staff:audit")
+    return render(request, "staff/hand_over.html", {"form": form})
+
+
+@staff_required
+def audit(request):
+    page = Paginator(
+        AuditEvent.objects.select_related("actor", "organization"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "staff/audit.html", {"page": page})

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VapportalConfig(AppConfig):
+    name = "vapportal"
+    verbose_name = "VA Portal"

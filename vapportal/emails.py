@@ -1,0 +1,81 @@
+"""Outgoing mail: render a template trio, record it in the outbox, send it after commit."""
+
+import smtplib
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import OutgoingEmail
+
+
+def email_queue(
+    *, template: str, to: str, context: dict, reply_to: str = "", from_email: str = ""
+) -> OutgoingEmail:
+    """Render `emails/<template>_{subject,body}.txt` and `_body.html` and queue the message.
+
+    The send task is enqueued only when the surrounding transaction commits, so a rolled-back
+    write never mails anyone."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"emails/{template}_subject.txt", context)
+    email = OutgoingEmail.objects.create(
+        to=to,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        reply_to=reply_to,
+        # A subject is one line whatever the template or the data put in it.
+        subject=" ".join(subject.split()),
+        text_body=render_to_string(f"emails/{template}_body.txt", context),
+        html_body=render_to_string(f"emails/{template}_body.html", context),
+        template=template,
+    )
+    from .tasks import outgoing_email_send
+
+    transaction.on_commit(partial(outgoing_email_send.delay, email.id))
+    return email
+
+
+class TemporaryEmailFailure(Exception):
+    """The mail server could not take the message now; try again later."""
+
+
+def email_send(*, email_id: int) -> bool:
+    """Send one queued message. Claims the row first, so a repeated task sends nothing twice.
+
+    Returns whether this call sent it. Raises TemporaryEmailFailure for errors worth a retry;
+    permanent refusals mark the row failed with the reason."""
+    claimed = OutgoingEmail.objects.filter(id=email_id, status=OutgoingEmail.Status.QUEUED).update(
+        status=OutgoingEmail.Status.SENDING
+    )
+    if not claimed:
+        return False
+    email = OutgoingEmail.objects.get(id=email_id)
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text_body,
+        from_email=email.from_email,
+        to=[email.to],
+        reply_to=[email.reply_to] if email.reply_to else None,
+    )
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        _record_failure(email, OutgoingEmail.Status.FAILED, error)
+        return False
+    except (smtplib.SMTPException, OSError) as error:
+        _record_failure(email, OutgoingEmail.Status.QUEUED, error)
+        raise TemporaryEmailFailure(str(error)) from error
+    OutgoingEmail.objects.filter(id=email_id).update(
+        status=OutgoingEmail.Status.SENT, sent_at=timezone.now(), attempts=email.attempts + 1
+    )
+    return True
+
+
+def _record_failure(email: OutgoingEmail, status: str, error: Exception) -> None:
+    OutgoingEmail.objects.filter(id=email.id).update(
+        status=status, attempts=email.attempts + 1, last_error=f"{type(error).__name__}: {error}"
+    )

@@ -1,0 +1,85 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count, Prefetch, Q
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from accounts.models import Invitation, User
+from assistants.models import Engagement
+from clients.models import Membership, Organization
+
+from .celery import app as celery_app
+from .models import AuditEvent
+
+
+@login_required
+def home(request):
+    """The dashboard for the person's role."""
+    user = request.user
+    if user.is_staff:
+        return render(request, "dashboard/admin.html", _admin_dashboard())
+    if hasattr(user, "assistant_profile"):
+        engagements = (
+            Engagement.objects.active()
+            .filter(assistant=user, organization__active=True)
+            .select_related("organization")
+        )
+        return render(request, "dashboard/assistant.html", {"engagements": engagements})
+    organizations = (
+        Organization.objects.managed_by(user)
+        .annotate(
+            roster_size=Count("team_members", filter=Q(team_members__active=True), distinct=True)
+        )
+        .prefetch_related(
+            Prefetch(
+                "engagements",
+                queryset=Engagement.objects.active().select_related("assistant"),
+                to_attr="active_engagements",
+            ),
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(user=user),
+                to_attr="my_memberships",
+            ),
+        )
+    )
+    return render(request, "dashboard/owner.html", {"organizations": organizations})
+
+
+def _admin_dashboard() -> dict:
+    return {
+        "user_count": User.objects.filter(is_active=True).count(),
+        "organization_count": Organization.objects.filter(active=True).count(),
+        "engagement_count": Engagement.objects.active().count(),
+        "pending_invitations": Invitation.objects.pending().count(),
+        "recent_events": AuditEvent.objects.select_related("actor", "organization")[:10],
+    }
+
+
+@never_cache
+def healthz(request):
+    """Whether the database and the Celery broker answer; 503 when either does not."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "unreachable" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
