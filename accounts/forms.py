@@ -9,6 +9,12 @@ from vapportal.timezones import timezone_choices
 from .models import Invitation, User
 
 
+def login_username(request, credentials: dict | None) -> str:
+    """The account a login attempt is for, as failed-login throttling counts it."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return username.strip().lower()
+
+
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
 
@@ -16,6 +22,9 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password do not match an active account.",
     }
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].lower()
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

@@ -9,13 +9,19 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
-    path("password/", views.PasswordChangeView.as_view(template_name="accounts/password_change.html"), name="password_change"),
-    path("password-reset/", views.PasswordResetView.as_view(template_name="accounts/password_reset.html"), name="password_reset"),
+    path(
+        "password/",
+        views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "password-reset/",
+        views.PasswordResetView.as_view(template_name="accounts/password_reset.html"),
+        name="password_reset",
+    ),
     path(
         "password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(
-            template_name="accounts/password_reset_done.html"
-        ),
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
         name="password_reset_done",
     ),
     path(

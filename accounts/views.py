@@ -60,7 +60,9 @@ def invitation_accept(request, signed: str):
                 timezone_name=form.cleaned_data["timezone"],
             )
         except services.InvitationError as error:
-            return render(request, "accounts/invitation_invalid.html", {"reason": error}, status=410)
+            return render(
+                request, "accounts/invitation_invalid.html", {"reason": error}, status=410
+            )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to VA Portal, {user.get_short_name()}.")
         return redirect("home")

@@ -149,5 +149,3 @@ def _check_engagement_slots(engagement: Engagement) -> None:
             f"{engagement.organization} already has a primary assistant; "
             "make this one a backup, or hand the work over."
         )
-
-

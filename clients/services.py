@@ -138,7 +138,9 @@ def _parse_roster_csv(content: bytes) -> list[RosterRow]:
     rows = []
     try:
         for record in reader:
-            if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
+            if not any(
+                (value or "").strip() for value in record.values() if isinstance(value, str)
+            ):
                 continue
             rows.append(
                 RosterRow(

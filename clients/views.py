@@ -173,7 +173,9 @@ def roster_import(request):
     if request.method == "POST" and form.is_valid():
         try:
             report = services.roster_import_csv(
-                actor=request.user, organization=organization, content=form.cleaned_data["file"].read()
+                actor=request.user,
+                organization=organization,
+                content=form.cleaned_data["file"].read(),
             )
         except services.RosterImportError as error:
             form.add_error("file", str(error))

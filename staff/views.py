@@ -159,9 +159,7 @@ def engagement_edit(request, pk: int):
         else:
             messages.success(request, f"The authority of {engagement} was saved.")
             return redirect("staff:engagements")
-    return render(
-        request, "staff/engagement_form.html", {"form": form, "engagement": engagement}
-    )
+    return render(request, "staff/engagement_form.html", {"form": form, "engagement": engagement})
 
 
 @staff_required

@@ -20,7 +20,9 @@ def pytest_configure(config):
         return
     from django.conf import settings
 
-    problems = [problem for problem in (_postgres_problem(settings), _redis_problem(settings)) if problem]
+    problems = [
+        problem for problem in (_postgres_problem(settings), _redis_problem(settings)) if problem
+    ]
     if problems:
         pytest.exit("\n".join(problems), returncode=3)
 
@@ -33,8 +35,12 @@ def _postgres_problem(settings) -> str:
         return f"The tests need PostgreSQL; DATABASE_URL names {db['ENGINE']}."
     try:
         psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"],
-            dbname="postgres", connect_timeout=3,
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"],
+            dbname="postgres",
+            connect_timeout=3,
         ).close()
     except psycopg.OperationalError as error:
         return (

@@ -87,7 +87,9 @@ class Command(BaseCommand):
                 email=f"{local_part}@lakeshoredental.example",
                 defaults={"name": name, "location": location, "active": True},
             )
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
+        )
 
 
 def _user(email: str, name: str, tz: str, *, is_staff: bool = False) -> User:
