@@ -2,9 +2,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
+
+from assistants.forms import AssistantProfileForm
 
 from . import services
 from .forms import AcceptInvitationForm, LoginForm, OutboxPasswordResetForm, ProfileForm
@@ -35,12 +38,25 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    """Name, time zone and notifications; assistants also keep what clients see of them."""
+    data = request.POST or None
+    form = ProfileForm(data, instance=request.user, prefix="person")
+    assistant_profile = getattr(request.user, "assistant_profile", None)
+    assistant_form = (
+        AssistantProfileForm(data, instance=assistant_profile, prefix="assistant")
+        if assistant_profile
+        else None
+    )
+    forms = [f for f in (form, assistant_form) if f is not None]
+    if request.method == "POST" and all(f.is_valid() for f in forms):
+        with transaction.atomic():
+            for valid_form in forms:
+                valid_form.save()
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request, "accounts/profile.html", {"form": form, "assistant_form": assistant_form}
+    )
 
 
 @require_http_methods(["GET", "POST"])

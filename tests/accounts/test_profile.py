@@ -9,7 +9,11 @@ from vapportal.models import OutgoingEmail
 def test_user_sets_name_timezone_and_notifications(client_for, owner):
     response = client_for(owner).post(
         reverse("accounts:profile"),
-        {"full_name": "Renard J. Bergstrom", "timezone": "Europe/Berlin", "notify": "daily_digest"},
+        {
+            "person-full_name": "Renard J. Bergstrom",
+            "person-timezone": "Europe/Berlin",
+            "person-notify": "daily_digest",
+        },
     )
 
     assert response.status_code == 302
@@ -24,7 +28,11 @@ def test_user_sets_name_timezone_and_notifications(client_for, owner):
 def test_unknown_timezone_is_a_form_error_and_changes_nothing(client_for, owner):
     response = client_for(owner).post(
         reverse("accounts:profile"),
-        {"full_name": "Someone Else", "timezone": "Mars/Olympus_Mons", "notify": "never"},
+        {
+            "person-full_name": "Someone Else",
+            "person-timezone": "Mars/Olympus_Mons",
+            "person-notify": "never",
+        },
     )
 
     assert response.status_code == 200
@@ -32,6 +40,34 @@ def test_unknown_timezone_is_a_form_error_and_changes_nothing(client_for, owner)
     owner.refresh_from_db()
     assert owner.timezone == "America/Chicago"
     assert owner.full_name == "Renard Bergstrom"
+
+
+def test_assistant_keeps_bio_skills_and_working_hours(client_for, assistant):
+    response = client_for(assistant).post(
+        reverse("accounts:profile"),
+        {
+            "person-full_name": "Rhonda Hayes",
+            "person-timezone": "America/Denver",
+            "person-notify": "immediately",
+            "assistant-bio": "Renard's sidekick.",
+            "assistant-skills": "Travel, vendors",
+            "assistant-working_hours": "Mon–Fri 07:00–15:30",
+        },
+    )
+
+    assert response.status_code == 302
+    profile = assistant.assistant_profile
+    profile.refresh_from_db()
+    assert profile.skill_list == ["Travel", "vendors"]
+    assert profile.working_hours == "Mon–Fri 07:00–15:30"
+    assistant.refresh_from_db()
+    assert assistant.timezone == "America/Denver"
+
+
+def test_an_owner_has_no_assistant_section(client_for, owner):
+    response = client_for(owner).get(reverse("accounts:profile"))
+
+    assert response.context["assistant_form"] is None
 
 
 def test_password_change_needs_the_old_password(client_for, owner, password):

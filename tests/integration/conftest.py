@@ -97,7 +97,8 @@ class Worker:
 
 
 @pytest.fixture(scope="module")
-def smtp_server() -> Iterator[SMTPServer]:
+def module_smtp_server() -> Iterator[SMTPServer]:
+    """One server for the module: the worker is told its port when it starts."""
     handler = RecordingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
     controller.start()
@@ -105,6 +106,13 @@ def smtp_server() -> Iterator[SMTPServer]:
         yield SMTPServer(controller, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(module_smtp_server) -> SMTPServer:
+    """The SMTP server, with nothing received yet in this test."""
+    module_smtp_server.handler.received.clear()
+    return module_smtp_server
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +128,7 @@ def worker_broker_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def worker_process(
-    django_db_setup, smtp_server, worker_broker_url, tmp_path_factory
+    django_db_setup, module_smtp_server, worker_broker_url, tmp_path_factory
 ) -> Iterator[Worker]:
     """A `celery worker` process on the test database; stopped (and, if need be, killed)
     before the test database is dropped."""
@@ -132,7 +140,7 @@ def worker_process(
         "DJANGO_SETTINGS_MODULE": "vapportal.settings.base",
         "DATABASE_URL": _database_url(connection.settings_dict),
         "CELERY_BROKER_URL": worker_broker_url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{module_smtp_server.port}",
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
     }
