@@ -87,13 +87,13 @@ class Worker:
                     f"{what}.\n--- worker log ---\n{self.log()}"
                 )
             if time.monotonic() > deadline:
-                pytest.fail(
-                    f"Waited {timeout:.0f}s for {what}.\n--- worker log ---\n{self.log()}"
-                )
+                pytest.fail(f"Waited {timeout:g}s for {what}.\n--- worker log ---\n{self.log()}")
             time.sleep(0.05)
 
     def wait_for_log(self, pattern: str, *, what: str, timeout: float = 20.0) -> None:
-        self.wait_until(lambda: re.search(pattern, self.log()) is not None, what=what, timeout=timeout)
+        self.wait_until(
+            lambda: re.search(pattern, self.log()) is not None, what=what, timeout=timeout
+        )
 
 
 @pytest.fixture(scope="module")
