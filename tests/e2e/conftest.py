@@ -2,13 +2,16 @@
 server. Run only these with `pytest -m e2e`, or leave them out with `-m "not e2e"`."""
 
 import os
+import threading
+import weakref
 from pathlib import Path
 
 import pytest
+from django.db.backends.signals import connection_created
 
 # Playwright's sync API runs an event loop in this thread; the tests still read and write the
 # database through the ORM between browser steps, which Django would otherwise refuse.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path("/tmp/e2e-shots")
@@ -18,6 +21,30 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "e2e: a browser journey through the live server (needs Chromium)"
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connections_opened_while_playwright_runs(django_db_setup):
+    """Close, before the test database is dropped, the connections Django's teardown misses.
+
+    Between calls, Playwright's sync API leaves its event loop marked as running in this thread
+    until the session ends, and Django keeps a thread's connections in a separate store while a
+    loop runs. A connection opened from the first browser journey on (by these tests or by any
+    test that runs after them) is therefore invisible to the teardown that drops the test
+    database once Playwright has stopped, and the drop fails: "database is being accessed by
+    other users". Set up before Playwright, so torn down after it."""
+    main_thread = threading.get_ident()
+    opened = weakref.WeakSet()
+
+    def remember(sender, connection, **kwargs):
+        if threading.get_ident() == main_thread:  # the live server's threads close their own
+            opened.add(connection)
+
+    connection_created.connect(remember, weak=False)
+    yield
+    connection_created.disconnect(remember)
+    for connection in list(opened):
+        connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_admin_invites_an_owner_who_joins_and_lands_on_the_dashboard(
     expect(newcomer.get_by_label("Your name")).to_have_value("Renard Bergstrom")
     expect(newcomer.get_by_label("Your time zone")).to_have_value("America/Chicago")
     newcomer.get_by_label("Your time zone").select_option("America/Denver")
-    newcomer.get_by_label(re.compile(r"^Password\*?$")).fill("dealership-family-1962")
+    newcomer.get_by_label(re.compile(r"^\s*Password\W*$")).fill("dealership-family-1962")
     newcomer.get_by_label("Password again").fill("dealership-family-1962")
     newcomer.get_by_role("button", name="Create my account").click()
 
@@ -128,6 +128,6 @@ def test_owner_dashboard_shows_the_engaged_assistant_and_what_she_may_do(
     assistants = page.locator(".card").filter(has_text="Your assistants and what they may do")
     expect(assistants).to_contain_text("Rhonda Hayes")
     expect(assistants).to_contain_text("Primary")
-    expect(assistants).to_contain_text("May book, up to 1500.00 a trip")
+    expect(assistants).to_contain_text("May book, up to 1,500.00 a trip")
     expect(assistants.get_by_text("Not allowed")).to_have_count(2)
     screenshot(page, "04-owner-dashboard-authority")
