@@ -47,5 +47,14 @@ static/vendor/.installed: package.json package-lock.json
 chromium:
 	@bash scripts/ensure-chromium.sh
 
+# Load test on PostgreSQL and gunicorn over loopback; prints a table, writes var/bench/results.md.
+bench: install assets
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || \
+			{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }; \
+		else echo "wrk is needed: sudo apt-get install -y wrk"; exit 1; fi; }
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var

@@ -8,6 +8,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from assistants.forms import AssistantProfileForm
+from tasks.models import Acknowledgement
 
 from . import services
 from .forms import AcceptInvitationForm, LoginForm, OutboxPasswordResetForm, ProfileForm
@@ -54,8 +55,17 @@ def profile(request):
                 valid_form.save()
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
+    thanks = (
+        Acknowledgement.objects.filter(to_user=request.user)
+        .select_related("from_user", "task")
+        .order_by("-created_at")[:20]
+        if assistant_profile
+        else []
+    )
     return render(
-        request, "accounts/profile.html", {"form": form, "assistant_form": assistant_form}
+        request,
+        "accounts/profile.html",
+        {"form": form, "assistant_form": assistant_form, "thanks": thanks},
     )
 
 

@@ -94,10 +94,13 @@ def engagement_end(*, actor: User, engagement: Engagement) -> Engagement:
 
 @transaction.atomic
 def engagements_hand_over(*, actor: User, from_assistant: User, to_assistant: User) -> int:
-    """Moves every active engagement of one assistant, with its authority, to another.
+    """Moves every active engagement of one assistant, with its authority, and their open
+    tasks to another.
 
     Where the new assistant already works for the client, that engagement stays and takes over
     the primary role if the old one had it. Returns how many clients were handed over."""
+    from tasks.services import tasks_hand_over
+
     if from_assistant == to_assistant:
         raise EngagementError("Choose two different assistants.")
     if not to_assistant.is_active or not hasattr(to_assistant, "assistant_profile"):
@@ -133,6 +136,12 @@ def engagements_hand_over(*, actor: User, from_assistant: User, to_assistant: Us
             summary=f"Handed {old.organization} over from {from_assistant} to {to_assistant}",
             organization=old.organization,
         )
+    tasks_hand_over(
+        actor=actor,
+        from_assistant=from_assistant,
+        to_assistant=to_assistant,
+        organizations=[engagement.organization for engagement in outgoing],
+    )
     return len(outgoing)
 
 

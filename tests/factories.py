@@ -6,6 +6,7 @@ from factory.django import DjangoModelFactory
 from accounts.models import User
 from assistants.models import AssistantProfile, Engagement
 from clients.models import Membership, Organization, TeamMember
+from tasks.models import Task
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -81,3 +82,14 @@ class TeamMemberFactory(DjangoModelFactory):
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"employee{n}@example.com")
     location = "Neenah dealership"
+
+
+class TaskFactory(DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    details = "Please handle this."
+    created_by = factory.SubFactory(UserFactory)
+    requested_by = factory.SelfAttribute("created_by")

@@ -89,3 +89,14 @@ def test_forms_are_csrf_protected(client, owner, password):
     )
 
     assert response.status_code == 403
+
+
+def test_help_page_needs_a_login_and_reads_only_the_session(
+    client, client_for, owner, django_assert_num_queries
+):
+    assert client.get(reverse("help")).status_code == 302
+    signed_in = client_for(owner)
+
+    with django_assert_num_queries(3):  # the session, its user, and their role for the menu
+        response = signed_in.get(reverse("help"))
+    assert "Take next" in response.content.decode()

@@ -6,9 +6,11 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("help/", views.help_page, name="help"),
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("checkins/team/", include("clients.roster_urls")),
+    path("tasks/", include("tasks.urls")),
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from accounts.models import Invitation, User
 from assistants.models import Engagement
 from clients.models import Membership, Organization
+from tasks import dashboards
 
 from .celery import app as celery_app
 from .models import AuditEvent
@@ -25,7 +26,11 @@ def home(request):
             .filter(assistant=user, organization__active=True)
             .select_related("organization")
         )
-        return render(request, "dashboard/assistant.html", {"engagements": engagements})
+        return render(
+            request,
+            "dashboard/assistant.html",
+            {"engagements": engagements, **dashboards.assistant_dashboard(user)},
+        )
     organizations = (
         Organization.objects.managed_by(user)
         .annotate(
@@ -44,7 +49,7 @@ def home(request):
             ),
         )
     )
-    return render(request, "dashboard/owner.html", {"organizations": organizations})
+    return render(request, "dashboard/owner.html", dashboards.owner_dashboard(user, organizations))
 
 
 def _admin_dashboard() -> dict:
@@ -54,7 +59,14 @@ def _admin_dashboard() -> dict:
         "engagement_count": Engagement.objects.active().count(),
         "pending_invitations": Invitation.objects.pending().count(),
         "recent_events": AuditEvent.objects.select_related("actor", "organization")[:10],
+        "thanks_by_assistant": dashboards.thanks_by_assistant(),
     }
+
+
+@login_required
+def help_page(request):
+    """How the portal works, for every role; renders the layout and reads nothing else."""
+    return render(request, "help.html")
 
 
 @never_cache

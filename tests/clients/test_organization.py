@@ -12,7 +12,7 @@ def test_owner_sees_their_assistants_and_what_each_may_do(client_for, owner, eng
 
     body = response.content.decode()
     assert "Rhonda Hayes" in body
-    assert "May book, up to 1500.00 a trip" in body
+    assert "May book, up to 1,500.00 a trip" in body
     assert "Not allowed" in body  # vendor email and check-in
 
 

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "clients",
     "assistants",
     "staff",
+    "tasks",
 ]
 
 MIDDLEWARE = [
@@ -172,7 +174,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Beat only ticks; each task finds the due work in the database and is safe to repeat.
+CELERY_BEAT_SCHEDULE = {
+    "recurring-tasks": {"task": "tasks.tasks.recurring_tasks_dispatch", "schedule": 300},
+    "due-reminders": {"task": "tasks.tasks.due_reminders_dispatch", "schedule": 300},
+    "notification-digests": {"task": "tasks.tasks.notification_digests_dispatch", "schedule": 300},
+}
 
 LOGGING = {
     "version": 1,

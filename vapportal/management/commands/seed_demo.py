@@ -1,13 +1,18 @@
-"""Loads the demo people and organizations. Safe to run again: it updates what exists."""
+"""Loads the demo people, organizations and a week of work. Safe to run again: it updates
+what exists and leaves the demo work as it finds it."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from assistants.models import AssistantProfile, Authority, Engagement
 from clients.models import Membership, Organization, TeamMember
+from tasks import projects, services
+from tasks.models import Category, Priority, Project, Status, Task
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -87,9 +92,132 @@ class Command(BaseCommand):
                 email=f"{local_part}@lakeshoredental.example",
                 defaults={"name": name, "location": location, "active": True},
             )
+        _demo_tasks(bergstrom, renard, jill, rhonda)
+        _demo_project(bergstrom, renard, rhonda)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
         )
+
+
+def _demo_tasks(organization, owner, manager, assistant) -> None:
+    """A week in Renard's delegation: some waiting in the pool, some in Rhonda's hands."""
+    if Task.objects.filter(organization=organization).exists():
+        return
+    now = timezone.now()
+    pool = [
+        ("Order the new showroom banners", Category.VENDORS, Priority.HIGH, 2, owner),
+        ("Research CRM options for online sales", Category.RESEARCH, Priority.NORMAL, 6, owner),
+        (
+            "Collect the Appleton service team's vacation requests",
+            Category.CLERICAL,
+            Priority.NORMAL,
+            4,
+            manager,
+        ),
+        (
+            "Renew the dealership association membership",
+            Category.CLERICAL,
+            Priority.URGENT,
+            1,
+            owner,
+        ),
+    ]
+    for title, category, priority, days, requester in pool:
+        services.task_create(
+            actor=requester,
+            organization=organization,
+            title=title,
+            category=category,
+            priority=priority,
+            due_at=now + timedelta(days=days),
+            budget_minutes=60,
+            details="Details in the thread; ask if anything is unclear.",
+        )
+    taken = services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Set up the vendor meeting with the new detailing supplier",
+        category=Category.SCHEDULING,
+        due_at=now + timedelta(days=3),
+        budget_minutes=90,
+        checklist=["Propose three times", "Send the agenda", "Book the conference room"],
+    )
+    services.task_claim(actor=assistant, task=taken)
+    services.time_entry_log(actor=assistant, task=taken, minutes=25, note="First calls")
+    services.task_move(
+        actor=assistant,
+        task=taken,
+        to=Status.WAITING,
+        note="Do you want the Neenah or the Appleton conference room?",
+    )
+    done = services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Book the flights to the Minneapolis dealer meeting",
+        category=Category.TRAVEL,
+        due_at=now + timedelta(days=10),
+    )
+    services.task_claim(actor=assistant, task=done)
+    services.time_entry_log(actor=assistant, task=done, minutes=40, note="Aisle seat, as usual")
+    services.task_move(actor=assistant, task=done, to=Status.DONE)
+    services.task_thank(
+        actor=owner, task=done, note="Booked before I even thought of it. Thank you, Rhonda!"
+    )
+
+
+def _demo_project(organization, owner, assistant) -> None:
+    """Rhonda takes the employee evaluations off Renard's plate; hiring an outside firm to
+    finish them waits for his approval."""
+    if Project.objects.filter(organization=organization, title="Employee evaluations").exists():
+        return
+    today = timezone.localdate(timezone=organization.zone)
+    project = projects.project_create(
+        actor=owner,
+        organization=organization,
+        title="Employee evaluations",
+        description=(
+            "Take the **employee evaluation process** off my plate and secure an outside firm "
+            "to finish it.\n\n- collect last year's evaluations from both dealerships\n"
+            "- hire an evaluation firm (I approve before we sign anything)"
+        ),
+        target_date=today + timedelta(days=60),
+    )
+    collect = projects.milestone_add(
+        actor=owner,
+        project=project,
+        title="Collect last year's evaluations",
+        due_date=today + timedelta(days=14),
+    )
+    hire = projects.milestone_add(
+        actor=assistant,
+        project=project,
+        title="Hire an outside evaluation firm",
+        due_date=today + timedelta(days=30),
+        needs_approval=True,
+    )
+    gathered = services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Gather the 2025 evaluation forms from both dealerships",
+        category=Category.PROJECT,
+        milestone=collect,
+    )
+    services.task_claim(actor=assistant, task=gathered)
+    services.task_move(actor=assistant, task=gathered, to=Status.DONE)
+    services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Ask each manager for their notes on their team",
+        category=Category.PROJECT,
+        milestone=collect,
+    )
+    services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Shortlist three evaluation firms with quotes",
+        category=Category.PROJECT,
+        milestone=hire,
+    )
 
 
 def _user(email: str, name: str, tz: str, *, is_staff: bool = False) -> User:

@@ -1,0 +1,728 @@
+"""`make bench`: seed about 100,000 tasks, serve the portal with gunicorn on the production
+settings and PostgreSQL, load it over loopback, and print one table.
+
+wrk measures the GET pages and the task-creating POST for a fixed time each. Take next is
+measured by this script's own client (threads with http.client) because the target is a count
+(10,000 claims over 8 concurrent clients), which wrk cannot stop at; the client times each
+request and then the database is checked for double assignments.
+
+Everything it starts (gunicorn, wrk, the claim threads) is stopped on the way out, failure or
+not. It uses only its own database (vapportal_bench) and Redis database 14."""
+
+import argparse
+import http.client
+import itertools
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+OUT_DIR = ROOT / "var" / "bench"
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vapportal_bench"
+)
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+CSRF_CHARS = string.ascii_letters + string.digits
+PAGE_SIZE = 25
+
+
+@dataclass
+class Result:
+    name: str
+    tool: str
+    requests_per_second: float
+    p50_ms: float
+    p95_ms: float
+    requests: int
+    errors: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk scenario")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed seconds before each")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--claim-clients", type=int, default=8)
+    parser.add_argument(
+        "--claim-time-limit",
+        type=int,
+        default=180,
+        help="stop Take next after this many seconds even if the claims are not all done",
+    )
+    cores = len(os.sched_getaffinity(0))
+    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="gunicorn workers")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="CONN_MAX_AGE for the web workers (persistent database connections)",
+    )
+    parser.add_argument("--skip-seed", action="store_true", help="reuse the seeded database")
+    args = parser.parse_args()
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is needed: apt-get install -y wrk (Debian package), then run make bench again.")
+        return 2
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "vapportal.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "CSRF_TRUSTED_ORIGINS": origin,
+        "DATABASE_URL": DATABASE_URL,
+        "CELERY_BROKER_URL": BROKER_URL,
+        "EMAIL_URL": "dummymail://",
+        "SITE_URL": origin,
+        "CONN_MAX_AGE": str(args.conn_max_age),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    import django
+
+    django.setup()
+
+    # Ctrl-C or a TERM from make: unwind through the finally blocks that stop what we started.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    run = BenchRun(args=args, env=env, port=port, origin=origin, wrk=wrk, cores=cores)
+    try:
+        return run.execute()
+    finally:
+        run.cleanup()
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BenchRun:
+    def __init__(self, *, args, env: dict, port: int, origin: str, wrk: str, cores: int):
+        self.args, self.env, self.port, self.origin, self.wrk = args, env, port, origin, wrk
+        self.cores = cores
+        self.server: subprocess.Popen | None = None
+        self.server_log = None
+        self.seed_seconds: float | None = None
+        self.seed_summary = ""
+        self.results: dict[str, Result] = {}
+        self.checks: list[tuple[str, bool, str]] = []
+        # Other people's test runs share this machine; the load average before each scenario
+        # says how quiet it was.
+        self.load: dict[str, str] = {}
+
+    # -- the run -------------------------------------------------------------------------
+
+    def execute(self) -> int:
+        started = time.perf_counter()
+        self._seed()
+        self._collect_static()
+        people = self._people()
+        self.queue_rows, self.create_people = people["queue_rows"], people["create_people"]
+        _flush_broker()
+        self._start_server()
+        self._check_pages(people)
+        task_path = f"/tasks/{people['task_id']}/"
+        scenarios = {
+            "baseline": ("Baseline: GET /help/", "/help/"),
+            "queue": ("Queue page 1: GET /tasks/queue/", "/tasks/queue/"),
+            "queue200": ("Queue page 200: GET /tasks/queue/?page=200", "/tasks/queue/?page=200"),
+            "task": (f"Task page: GET {task_path}", task_path),
+        }
+        for key, (name, path) in scenarios.items():
+            self.results[key] = self._wrk_get(name, path, people["assistant_cookie"])
+        self.results["create"] = self._wrk_post(
+            "Create a task: POST /tasks/new/", "/tasks/new/", people["create_requests"]
+        )
+        self.results["take_next"] = self._take_next(people)
+        self._stop_server()
+        self._explain(people)
+        report = self._report(time.perf_counter() - started)
+        print(report)
+        (OUT_DIR / "results.md").write_text(report)
+        print(f"Written to {(OUT_DIR / 'results.md').relative_to(ROOT)}")
+        return 0 if all(ok for _, ok, _ in self.checks) else 1
+
+    def cleanup(self) -> None:
+        self._stop_server()
+        from django.db import connections
+
+        connections.close_all()
+
+    # -- preparation ---------------------------------------------------------------------
+
+    def _seed(self) -> None:
+        from django.core.management import call_command
+
+        if self.args.skip_seed:
+            print("Reusing the seeded database (--skip-seed).")
+            return
+        print("Seeding the bench database (seed_bench)...", flush=True)
+        out = StringIO()
+        started = time.perf_counter()
+        call_command("seed_bench", stdout=out)
+        self.seed_seconds = time.perf_counter() - started
+        print(out.getvalue(), end="")
+        self.seed_summary = out.getvalue().splitlines()[0]
+
+    def _collect_static(self) -> None:
+        # The production settings serve hashed file names from a manifest; without it every
+        # page that links a stylesheet fails.
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+    def _people(self) -> dict:
+        """Signed-in sessions made directly in the session store (the session cookie is
+        Secure in production, so logging in over plain http would not keep it), and the
+        request bodies of the POST scenarios."""
+        from accounts.models import User
+        from clients.models import Membership
+        from tasks.models import Status, Task, TaskEvent
+        from tasks.queue import queue_for
+
+        assistants = list(
+            User.objects.filter(
+                email__startswith="assistant", assistant_profile__isnull=False
+            ).order_by("id")[: self.args.claim_clients]
+        )
+        if len(assistants) < self.args.claim_clients:
+            raise SystemExit("The bench database has too few assistants: run without --skip-seed.")
+        measured = assistants[0]
+        queue_rows = queue_for(measured).count()
+        if queue_rows < 200 * PAGE_SIZE:
+            raise SystemExit(f"The measured queue has {queue_rows} rows: page 200 does not exist.")
+        task = (
+            Task.objects.filter(assignee=measured, status=Status.IN_PROGRESS)
+            .exclude(comments=None)
+            .order_by("id")
+            .first()
+        )
+        due_date = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+        create_lines = []
+        for membership in Membership.objects.filter(role=Membership.Role.OWNER).select_related(
+            "user"
+        ):
+            cookie, token = _session(membership.user)
+            body = urllib.parse.urlencode(
+                {
+                    "csrfmiddlewaretoken": token,
+                    "organization": membership.organization_id,
+                    "title": "Call the insurer about the fleet policy renewal",
+                    "details": "They need the **new VINs** before Friday.",
+                    "category": "vendors",
+                    "priority": "2",
+                    "due_date": due_date,
+                    "due_time": "17:00",
+                    "budget_minutes": "45",
+                    "checklist": "Find the VIN list\nCall the agent",
+                }
+            )
+            create_lines.append(f"{cookie}\t{body}")
+        create_requests = OUT_DIR / "create_requests.tsv"
+        create_requests.write_text("\n".join(create_lines) + "\n")
+        # Take next sends a "You took ..." message that waits in the session until the next
+        # page is shown; each client rotates over many sessions of its assistant so that no
+        # session grows with thousands of unread messages.
+        claim_sessions = [[_session(assistant) for _ in range(64)] for assistant in assistants]
+        return {
+            "assistants": assistants,
+            "assistant_cookie": _session(measured)[0],
+            "queue_rows": queue_rows,
+            "task_id": task.id,
+            "create_requests": create_requests,
+            "create_people": len(create_lines),
+            "claim_sessions": claim_sessions,
+            "event_watermark": TaskEvent.objects.order_by("-id").values_list("id", flat=True)[0],
+            "measured": measured,
+        }
+
+    # -- the server ----------------------------------------------------------------------
+
+    def _start_server(self) -> None:
+        self.server_log = open(OUT_DIR / "gunicorn.log", "w")  # noqa: SIM115
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "vapportal.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.args.workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "60",
+        ]
+        print(
+            f"Starting gunicorn: {self.args.workers} sync workers on 127.0.0.1:{self.port} "
+            f"(CONN_MAX_AGE={self.args.conn_max_age})",
+            flush=True,
+        )
+        self.server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise SystemExit(f"gunicorn exited; see {OUT_DIR / 'gunicorn.log'}")
+            try:
+                status, _, _ = self._request("GET", "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+    def _stop_server(self) -> None:
+        if self.server is None:
+            return
+        server, self.server = self.server, None
+        if server.poll() is None:
+            try:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=15)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        if self.server_log:
+            self.server_log.close()
+
+    def _request(self, method: str, path: str, headers: dict | None = None, body: str = ""):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body or None, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.getheader("Location", ""), response.read()
+        finally:
+            connection.close()
+
+    def _check_pages(self, people: dict) -> None:
+        """Each scenario does what it claims before it is timed: a 200 with the expected
+        page, not a redirect to the login page or a 404."""
+        cookie = {"Cookie": people["assistant_cookie"]}
+        expected = {
+            "/help/": b"How VA Portal works",
+            "/tasks/queue/": b'id="queue"',
+            "/tasks/queue/?page=200": b"Page 200 of",
+            f"/tasks/{people['task_id']}/": b"Any update on this?",
+        }
+        for path, marker in expected.items():
+            status, location, body = self._request("GET", path, cookie)
+            if status != 200 or marker not in body:
+                raise SystemExit(f"GET {path} answered {status} {location}: not the page expected")
+
+    # -- the load ------------------------------------------------------------------------
+
+    def _wrk(self, name: str, path: str, extra: list[str], script: str, script_args=()):
+        url = f"{self.origin}{path}"
+        base = [self.wrk, f"-t{self.args.threads}", f"-c{self.args.connections}", "--latency"]
+        base += ["-s", str(BENCH_DIR / script), *extra]
+        if self.args.warmup:
+            subprocess.run(
+                [*base, f"-d{self.args.warmup}s", url, "--", *script_args],
+                check=True,
+                capture_output=True,
+            )
+        print(f"wrk: {name} ({self.args.duration} s)...", flush=True)
+        self.load[name] = _load_average()
+        output = subprocess.run(
+            [*base, f"-d{self.args.duration}s", url, "--", *script_args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (OUT_DIR / f"wrk-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.txt").write_text(
+            output
+        )
+        return _parse_wrk(name, output)
+
+    def _wrk_get(self, name: str, path: str, cookie: str) -> Result:
+        return self._wrk(name, path, ["-H", f"Cookie: {cookie}"], "get.lua")
+
+    def _wrk_post(self, name: str, path: str, requests_file: Path) -> Result:
+        from tasks.models import Task
+
+        before = Task.objects.count()
+        result = self._wrk(
+            name,
+            path,
+            ["-H", f"Origin: {self.origin}"],
+            "post_form.lua",
+            (str(requests_file), path),
+        )
+        created = Task.objects.count() - before
+        result.notes.append(f"{created:,} tasks created (warm-up included)")
+        return result
+
+    def _take_next(self, people: dict) -> Result:
+        """`claims` presses of Take next spread over `claim_clients` threads, one assistant
+        each; every request is timed here, and its redirect says which task it claimed."""
+        total = self.args.claims
+        tickets = itertools.count()
+        lock = threading.Lock()
+        latencies: list[float] = []
+        claimed: list[tuple[int, int]] = []  # (task id, assistant id)
+        outcomes = {"empty": 0, "error": 0}
+        stop = threading.Event()
+        pattern = re.compile(r"/tasks/(\d+)/$")
+
+        def client(assistant, sessions):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            mine_latencies, mine_claims = [], []
+            try:
+                for turn in itertools.count():
+                    if stop.is_set():
+                        break
+                    with lock:
+                        ticket = next(tickets)
+                    if ticket >= total:
+                        break
+                    cookie, token = sessions[turn % len(sessions)]
+                    headers = {
+                        "Cookie": cookie,
+                        "Origin": self.origin,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    }
+                    began = time.perf_counter()
+                    try:
+                        connection.request(
+                            "POST",
+                            "/tasks/queue/next/",
+                            body=f"csrfmiddlewaretoken={token}",
+                            headers=headers,
+                        )
+                        response = connection.getresponse()
+                        response.read()
+                    except (OSError, http.client.HTTPException):
+                        connection.close()
+                        with lock:
+                            outcomes["error"] += 1
+                        continue
+                    mine_latencies.append(time.perf_counter() - began)
+                    match = pattern.search(response.getheader("Location", ""))
+                    if response.status == 302 and match:
+                        mine_claims.append((int(match.group(1)), assistant.id))
+                    elif response.status == 302:
+                        with lock:
+                            outcomes["empty"] += 1
+                    else:
+                        with lock:
+                            outcomes["error"] += 1
+            finally:
+                connection.close()
+                with lock:
+                    latencies.extend(mine_latencies)
+                    claimed.extend(mine_claims)
+
+        print(
+            f"Take next: {total:,} presses over {self.args.claim_clients} concurrent clients "
+            "(Python http.client threads)...",
+            flush=True,
+        )
+        self.load[f"Take next ({self.args.claim_clients} clients)"] = _load_average()
+        threads = [
+            threading.Thread(target=client, args=(assistant, sessions), daemon=True)
+            for assistant, sessions in zip(
+                people["assistants"], people["claim_sessions"], strict=True
+            )
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        deadline = started + self.args.claim_time_limit
+        try:
+            for thread in threads:
+                thread.join(timeout=max(0.0, deadline - time.perf_counter()))
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=70)
+        elapsed = time.perf_counter() - started
+        done = len(latencies)
+        result = Result(
+            name=f"Take next: POST /tasks/queue/next/ ({self.args.claim_clients} clients)",
+            tool="python http.client",
+            requests_per_second=done / elapsed,
+            p50_ms=_percentile(latencies, 50) * 1000,
+            p95_ms=_percentile(latencies, 95) * 1000,
+            requests=done,
+            errors=outcomes["error"],
+        )
+        if done < total:
+            result.notes.append(
+                f"stopped at the {self.args.claim_time_limit} s limit after {done:,} of "
+                f"{total:,} presses"
+            )
+        result.notes.append(
+            f"{len(claimed):,} claims, {outcomes['empty']:,} empty pool, "
+            f"{outcomes['error']:,} errors, in {elapsed:.1f} s"
+        )
+        self._verify_claims(people, claimed, result)
+        return result
+
+    def _verify_claims(self, people: dict, claimed: list[tuple[int, int]], result: Result) -> None:
+        """No task taken twice: the database's "assigned" events since the run started, one
+        per task and as many as the clients were told they claimed, and every claimed task
+        belongs to the assistant whose press claimed it."""
+        from django.db.models import Count
+
+        from tasks.models import Task, TaskEvent
+
+        events = TaskEvent.objects.filter(
+            id__gt=people["event_watermark"], kind=TaskEvent.Kind.ASSIGNED
+        )
+        doubled = events.values("task").annotate(n=Count("id")).filter(n__gt=1).count()
+        event_count = events.count()
+        claimed_ids = [task_id for task_id, _ in claimed]
+        repeated = len(claimed_ids) - len(set(claimed_ids))
+        owners = dict(Task.objects.filter(id__in=claimed_ids).values_list("id", "assignee_id"))
+        wrong_owner = sum(1 for task_id, user_id in claimed if owners.get(task_id) != user_id)
+        ok = doubled == 0 and repeated == 0 and wrong_owner == 0 and event_count == len(claimed)
+        detail = (
+            f"{len(claimed):,} successful claims; {event_count:,} 'assigned' events; "
+            f"tasks with more than one: {doubled}; task ids returned twice: {repeated}; "
+            f"claimed tasks held by someone else: {wrong_owner}"
+        )
+        result.notes.append(detail)
+        self.double_assignment_check = (ok, detail)
+
+    # -- the query plans -----------------------------------------------------------------
+
+    def _explain(self, people: dict) -> None:
+        """EXPLAIN ANALYZE of the queue page's queries and Take next's, on the same data."""
+        from django.db import connection, transaction
+
+        from tasks.queue import pool_for, queue_for
+
+        measured = people["measured"]
+        queue = queue_for(measured)
+        statements = {
+            "queue page 1": queue[:PAGE_SIZE],
+            "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE],
+            "take next (after the run)": pool_for(measured)
+            .select_for_update(skip_locked=True, of=("self",))
+            .in_queue_order()[:1],
+        }
+        lines = []
+        self.plan_times = {}
+        with transaction.atomic(), connection.cursor() as cursor:
+            for label, queryset in statements.items():
+                sql, params = queryset.query.sql_with_params()
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = [row[0] for row in cursor.fetchall()]
+                lines += [f"-- {label}", *plan, ""]
+                self.plan_times[label] = next(
+                    (line.split(": ")[1] for line in plan if line.startswith("Execution Time")),
+                    "?",
+                )
+            count_sql, params = queue.order_by().query.sql_with_params()
+            cursor.execute(
+                # The SQL is Django's own for the queue; the values travel as parameters.
+                f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({count_sql}) AS q",  # noqa: S608
+                params,
+            )
+            plan = [row[0] for row in cursor.fetchall()]
+            lines += ["-- queue count (the paginator)", *plan, ""]
+            self.plan_times["queue count"] = next(
+                (line.split(": ")[1] for line in plan if line.startswith("Execution Time")), "?"
+            )
+            transaction.set_rollback(True)
+        (OUT_DIR / "explain.txt").write_text("\n".join(lines))
+
+    # -- the report ----------------------------------------------------------------------
+
+    def _report(self, elapsed: float) -> str:
+        base = self.results["baseline"]
+        rows = [
+            "| scenario | requests/s | p50 ms | p95 ms "
+            "| throughput vs baseline | p95 vs baseline |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for result in self.results.values():
+            rows.append(
+                f"| {result.name} [{result.tool}] | {result.requests_per_second:,.1f} | "
+                f"{result.p50_ms:.1f} | {result.p95_ms:.1f} | "
+                f"{result.requests_per_second / base.requests_per_second:.2f}× | "
+                f"{result.p95_ms / base.p95_ms:.2f}× |"
+            )
+        queue, deep, take = (self.results[key] for key in ("queue", "queue200", "take_next"))
+        share = queue.requests_per_second / base.requests_per_second
+        deep_cost = queue.requests_per_second / deep.requests_per_second
+        deep_p50 = deep.p50_ms / queue.p50_ms
+        doubles_ok, doubles_detail = self.double_assignment_check
+        complete = take.requests >= self.args.claims
+        self.checks = [
+            (
+                "Queue page keeps at least 40% of the baseline's throughput",
+                share >= 0.40,
+                f"{share:.0%}",
+            ),
+            ("Queue page p95 under 100 ms", queue.p95_ms < 100, f"{queue.p95_ms:.1f} ms"),
+            (
+                f"Take next: {self.args.claims:,} presses by {self.args.claim_clients} "
+                "concurrent clients, zero double assignments",
+                doubles_ok and complete,
+                doubles_detail + ("" if complete else f"; only {take.requests:,} presses"),
+            ),
+            ("Take next p95 under 50 ms", take.p95_ms < 50, f"{take.p95_ms:.1f} ms"),
+            (
+                "Queue page 200 costs no more than 1.5× page 1 (time per request and p50)",
+                deep_cost <= 1.5 and deep_p50 <= 1.5,
+                f"{deep_cost:.2f}× the time per request, {deep_p50:.2f}× the p50",
+            ),
+        ]
+        errors = [
+            f"- {r.name}: {r.errors:,} failed requests" for r in self.results.values() if r.errors
+        ]
+        notes = [f"- {r.name}: {'; '.join(r.notes)}" for r in self.results.values() if r.notes]
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "unknown",
+        )
+        seed = f"{self.seed_seconds:.1f} s" if self.seed_seconds is not None else "not seeded"
+        lines = [
+            "# VA Portal benchmark",
+            "",
+            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            f"- nproc: {self.cores}; CPU: {cpu}",
+            f"- seed: {seed} ({self.seed_summary})" if self.seed_summary else f"- seed: {seed}",
+            f"- server: gunicorn, {self.args.workers} sync workers, production settings, "
+            f"PostgreSQL, CONN_MAX_AGE={self.args.conn_max_age}; loopback",
+            f"- load: wrk {self.args.threads} threads × {self.args.connections} connections, "
+            f"{self.args.duration} s per scenario after {self.args.warmup} s warm-up; "
+            f"Take next by {self.args.claim_clients} Python http.client threads",
+            f"- data: the measured assistant's queue holds {self.queue_rows:,} open tasks "
+            f"({self.queue_rows // PAGE_SIZE + 1} pages); the POST rotates over "
+            f"{self.create_people} owners",
+            "",
+            *rows,
+            "",
+            "## Targets",
+            "",
+            *[
+                f"- {'PASS' if ok else 'FAIL'}: {label} ({detail})"
+                for label, ok, detail in self.checks
+            ],
+            "",
+            "## Notes",
+            "",
+            *notes,
+            *errors,
+            "- query plans (EXPLAIN ANALYZE, var/bench/explain.txt): "
+            + ", ".join(f"{label} {value}" for label, value in self.plan_times.items()),
+            "- 1-minute load average before each scenario (2 cores; other jobs on the machine "
+            "count too): "
+            + ", ".join(f"{name.split(':')[0]} {load}" for name, load in self.load.items()),
+            f"- whole run: {elapsed:.0f} s",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def _session(user) -> tuple[str, str]:
+    """A Cookie header for a signed-in session of the user, and its CSRF token."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    token = "".join(secrets.choice(CSRF_CHARS) for _ in range(32))
+    cookie = (
+        f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.CSRF_COOKIE_NAME}={token}"
+    )
+    return cookie, token
+
+
+def _load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def _flush_broker() -> None:
+    """Empty Redis database 14 (ours): the notification emails queued by earlier runs."""
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+def _parse_wrk(name: str, output: str) -> Result:
+    fields = dict(re.findall(r"(\w+)=(\d+)", _line(output, "BENCH ")))
+    requests = int(fields["requests"])
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = sum(
+        int(fields[key]) for key in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    return Result(
+        name=name,
+        tool="wrk",
+        requests_per_second=float(rate.group(1))
+        if rate
+        else requests / (int(fields["duration_us"]) / 1e6),
+        p50_ms=int(fields["p50_us"]) / 1000,
+        p95_ms=int(fields["p95_us"]) / 1000,
+        requests=requests,
+        errors=errors,
+    )
+
+
+def _line(output: str, prefix: str) -> str:
+    for line in output.splitlines():
+        if line.startswith(prefix):
+            return line
+    raise SystemExit(f"wrk printed no {prefix.strip()} line:\n{output}")
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""One lookup per model for views: another organization's row is a 404."""
+
+from django.shortcuts import get_object_or_404
+
+from .models import Attachment, BudgetRequest, ChecklistItem, Task
+
+
+def get_task_for_user(user, pk: int) -> Task:
+    return get_object_or_404(
+        Task.objects.visible_to(user).select_related(
+            "organization",
+            "assignee",
+            "requested_by",
+            "created_by",
+            "project",
+            "milestone",
+            "recurring_task",
+        ),
+        pk=pk,
+    )
+
+
+def get_attachment_for_user(user, task_pk: int, pk: int) -> Attachment:
+    return get_object_or_404(
+        Attachment.objects.filter(task__in=Task.objects.visible_to(user), task_id=task_pk), pk=pk
+    )
+
+
+def get_checklist_item_for_user(user, task_pk: int, pk: int) -> ChecklistItem:
+    return get_object_or_404(
+        ChecklistItem.objects.filter(
+            task__in=Task.objects.visible_to(user), task_id=task_pk
+        ).select_related("task__organization"),
+        pk=pk,
+    )
+
+
+def get_budget_request_for_user(user, pk: int) -> BudgetRequest:
+    return get_object_or_404(
+        BudgetRequest.objects.filter(task__in=Task.objects.visible_to(user)), pk=pk
+    )

@@ -1,0 +1,480 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from clients.models import Organization
+from vapportal.timezones import validate_timezone
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING = "waiting", "Waiting on client"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
+
+
+class Priority(models.IntegerChoices):
+    LOW = 0, "Low"
+    NORMAL = 1, "Normal"
+    HIGH = 2, "High"
+    URGENT = 3, "Urgent"
+
+
+class Category(models.TextChoices):
+    CLERICAL = "clerical", "Clerical"
+    SCHEDULING = "scheduling", "Scheduling"
+    TRAVEL = "travel", "Travel"
+    VENDORS = "vendors", "Vendors"
+    RESEARCH = "research", "Research"
+    PROJECT = "project", "Project work"
+    OTHER = "other", "Other"
+
+
+def _visible_organizations(user):
+    return Organization.objects.visible_to(user)
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "TaskQuerySet":
+        """Tasks of the organizations the person may see (DESIGN: tenancy)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(organization__in=_visible_organizations(user))
+
+    def open(self) -> "TaskQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def in_queue_order(self) -> "TaskQuerySet":
+        """Most urgent first, then the earliest due (overdue ones lead), then the oldest."""
+        return self.order_by(
+            "-priority", models.F("due_at").asc(nulls_last=True), "created_at", "id"
+        )
+
+
+class Task(models.Model):
+    """A piece of work an owner hands to an assistant."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True, help_text="Markdown.")
+    category = models.CharField(max_length=20, choices=Category, default=Category.OTHER)
+    priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.NORMAL)
+    status = models.CharField(max_length=20, choices=Status, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+    )
+    # Who wrote the task, and the owner or manager it is for (the same person unless an
+    # assistant wrote it for them, for example from a phone call).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tasks"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    budget_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    project = models.ForeignKey(
+        "Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    milestone = models.ForeignKey(
+        "Milestone", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    recurring_task = models.ForeignKey(
+        "RecurringTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    occurrence = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring_task", "occurrence"], name="task_one_per_rule_occurrence"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="new") | Q(assignee__isnull=True),
+                name="task_new_is_unassigned",
+            ),
+        ]
+        indexes = [
+            # The queue: open tasks of a few organizations in priority, due, age order
+            # (PostgreSQL sorts NULL due times last in ascending order, as the queue wants).
+            models.Index(
+                "organization",
+                models.F("priority").desc(),
+                "due_at",
+                "created_at",
+                "id",
+                name="task_queue_order",
+                condition=Q(status__in=["new", "in_progress", "waiting"]),
+            ),
+            models.Index(fields=["assignee", "status"], name="task_assignee_status"),
+            models.Index(fields=["organization", "status", "due_at"], name="task_org_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < django_timezone.now()
+
+
+class ChecklistItem(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(max_length=200)
+    done = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Stored under a random name; the person's file name is kept only in the database."""
+    return f"attachments/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:10]}"
+
+
+class Attachment(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Comment(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField(help_text="Markdown.")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.task}"
+
+
+class TaskEvent(models.Model):
+    """One line of a task's timeline: who did what, and the status before and after."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "created the task"
+        MOVED = "moved", "changed the status"
+        ASSIGNED = "assigned", "took the task"
+        COMMENTED = "commented", "commented"
+        TIME_LOGGED = "time_logged", "logged time"
+        BUDGET_REQUESTED = "budget_requested", "asked for more time"
+        BUDGET_DECIDED = "budget_decided", "decided on more time"
+        ATTACHED = "attached", "attached a file"
+        THANKED = "thanked", "said thanks"
+        HANDED_OVER = "handed_over", "handed the task over"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    from_status = models.CharField(max_length=20, choices=Status, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display()} on {self.task}"
+
+
+class TimeEntry(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="time_entries")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="time_entries"
+    )
+    assistant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    note = models.CharField(max_length=300, blank=True)
+    logged_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["-logged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="time_entry_minutes_positive")
+        ]
+        indexes = [models.Index(fields=["organization", "logged_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on {self.task}"
+
+
+class BudgetRequest(models.Model):
+    """An assistant's request for more time on a task that reached its budget."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Waiting for the owner"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="budget_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    extra_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    reason = models.CharField(max_length=300)
+    decision = models.CharField(max_length=10, choices=Decision, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(decision="pending"),
+                name="budget_request_one_pending_per_task",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.extra_minutes} more minutes for {self.task}"
+
+
+class Acknowledgement(models.Model):
+    """The owner's thanks to the assistant for a finished task."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="acknowledgements")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="thanks_given"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="thanks_received"
+    )
+    note = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "from_user"], name="thanks_once_per_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} thanked {self.to_user} for {self.task}"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ProjectQuerySet":
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(organization__in=_visible_organizations(user))
+
+
+class Project(models.Model):
+    """Tasks toward one outcome, with milestones the owner may have to approve."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    target_date = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State, default=State.ACTIVE)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["target_date", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Milestone(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=200)
+    due_date = models.DateField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    # Work on the milestone's tasks waits until the owner approves (e.g. hiring a firm).
+    needs_approval = models.BooleanField(default=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.needs_approval and self.approved_at is None
+
+
+class RecurringTaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "RecurringTaskQuerySet":
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(organization__in=_visible_organizations(user))
+
+    def running(self) -> "RecurringTaskQuerySet":
+        return self.filter(paused=False, ended_at__isnull=True, organization__active=True)
+
+
+class RecurringTask(models.Model):
+    """A task that comes back on a schedule (an RFC 5545 RRULE in the owner's time zone)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="recurring_tasks"
+    )
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True)
+    category = models.CharField(max_length=20, choices=Category, default=Category.OTHER)
+    priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.NORMAL)
+    budget_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    rrule = models.CharField(max_length=500, help_text="RFC 5545 RRULE, without DTSTART.")
+    starts_on = models.DateField()
+    due_time = models.TimeField(help_text="Local time in the rule's time zone.")
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    lead_days = models.PositiveSmallIntegerField(
+        default=2, help_text="How many days before it is due each task is created."
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    paused = models.BooleanField(default=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.JSONField(
+        default=list, blank=True, help_text="Occurrences (ISO local datetimes) to leave out."
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RecurringTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Notification(models.Model):
+    """One thing to tell one person; sent at once or in their daily digest, never twice."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned to you"
+        COMMENTED = "commented", "New comment"
+        WAITING = "waiting", "Waiting on you"
+        ANSWERED = "answered", "The client answered"
+        DONE = "done", "Done"
+        REOPENED = "reopened", "Reopened"
+        NEW = "new", "New task from a client"
+        THANKED = "thanked", "You were thanked"
+        BUDGET = "budget", "More time requested"
+        DUE_SOON = "due_soon", "Due within 4 hours"
+        OVERDUE = "overdue", "Overdue"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind)
+    # What the notification is about: an event id, or the threshold of a reminder; one
+    # notification per person, task, kind and key.
+    key = models.CharField(max_length=60)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "task", "kind", "key"], name="notification_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                name="notification_unsent",
+                condition=Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}: {self.task}"
+
+
+class DigestRun(models.Model):
+    """A person's daily digest for one local date: at most one, whatever the ticks do."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "local_date"], name="digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.user} on {self.local_date}"

@@ -1,0 +1,134 @@
+"""Telling people what happened to their tasks: by email at once, in a daily digest at 8:00
+their time, or not at all, as each person chose. A unique row per person, task, kind and key
+means nobody is told the same thing twice."""
+
+import zoneinfo
+from datetime import datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from vapportal.emails import email_queue
+
+from .models import DigestRun, Notification, Task
+
+Kind = Notification.Kind
+DIGEST_TIME = time(8, 0)
+
+
+def notify(*, user: User, task: Task, kind: str, key, text: str) -> Notification | None:
+    """Records the notification once; mails it now if the person wants mail right away.
+
+    Returns None when the same notification was recorded before."""
+    if user is None or not user.is_active:
+        return None
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                user=user, task=task, kind=kind, key=str(key), text=text[:300]
+            )
+    except IntegrityError:
+        return None
+    if user.notify == User.Notify.IMMEDIATELY:
+        _send_now(notification)
+    elif user.notify == User.Notify.NEVER:
+        Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
+    return notification
+
+
+def _send_now(notification: Notification) -> None:
+    Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
+    email_queue(
+        template="task_notification",
+        to=notification.user.email,
+        context={
+            "notification": notification,
+            "task": notification.task,
+            "task_path": reverse("tasks:detail", args=[notification.task_id]),
+        },
+    )
+
+
+def digest_due(user: User, now: datetime) -> bool:
+    local = now.astimezone(zoneinfo.ZoneInfo(user.timezone))
+    return local.time() >= DIGEST_TIME
+
+
+def digests_dispatch(*, now: datetime | None = None) -> int:
+    """A beat tick: each person on the daily digest whose 8:00 has come today gets one email
+    with everything not yet sent. Returns how many digests were queued."""
+    now = now or timezone.now()
+    waiting = Notification.objects.filter(user=OuterRef("pk"), sent_at__isnull=True)
+    users = User.objects.filter(is_active=True, notify=User.Notify.DAILY_DIGEST).filter(
+        Exists(waiting)
+    )
+    queued = 0
+    for user in users:
+        if digest_due(user, now) and digest_send(user=user, now=now):
+            queued += 1
+    return queued
+
+
+@transaction.atomic
+def digest_send(*, user: User, now: datetime) -> bool:
+    """Claims today's digest for the person (once per local date) and queues it."""
+    local_date = now.astimezone(zoneinfo.ZoneInfo(user.timezone)).date()
+    try:
+        with transaction.atomic():
+            DigestRun.objects.create(user=user, local_date=local_date)
+    except IntegrityError:
+        return False
+    items = list(
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(user=user, sent_at__isnull=True, created_at__lte=now)
+        .select_related("task")
+        .order_by("created_at", "id")
+    )
+    if not items:
+        return False
+    Notification.objects.filter(pk__in=[n.pk for n in items]).update(sent_at=now)
+    email_queue(
+        template="task_digest",
+        to=user.email,
+        context={"user": user, "notifications": items, "local_date": local_date},
+    )
+    return True
+
+
+def due_reminders_dispatch(*, now: datetime | None = None) -> int:
+    """A beat tick: tell the assignee (or the client's primary assistant, for pool work)
+    about open tasks due within four hours and tasks overdue, once per task and threshold."""
+    from .permissions import primary_assistant
+
+    now = now or timezone.now()
+    sent = 0
+    thresholds = [
+        (Kind.DUE_SOON, {"due_at__gt": now, "due_at__lte": now + timedelta(hours=4)}, "is due"),
+        (Kind.OVERDUE, {"due_at__lte": now}, "is overdue"),
+    ]
+    for kind, window, verb in thresholds:
+        reminded = Notification.objects.filter(task=OuterRef("pk"), kind=kind)
+        tasks = (
+            Task.objects.open()
+            .filter(organization__active=True, **window)
+            .exclude(Exists(reminded))
+            .select_related("assignee", "organization")
+        )
+        for task in tasks:
+            user = task.assignee or primary_assistant(task.organization)
+            local_due = (
+                timezone.localtime(task.due_at, zoneinfo.ZoneInfo(user.timezone)) if user else None
+            )
+            with transaction.atomic():
+                if user and notify(
+                    user=user,
+                    task=task,
+                    kind=kind,
+                    key=kind,
+                    text=f"“{task.title}” {verb} ({local_due:%a %d %b %H:%M %Z}).",
+                ):
+                    sent += 1
+    return sent

@@ -1,0 +1,24 @@
+"""Who may act on an organization's tasks, beyond seeing them (`visible_to`)."""
+
+from assistants.models import Engagement
+from clients.models import Membership, Organization
+
+
+def is_client(user, organization: Organization) -> bool:
+    """An owner or manager of the organization."""
+    return Membership.objects.filter(user=user, organization=organization).exists()
+
+
+def is_engaged_assistant(user, organization: Organization) -> bool:
+    return Engagement.objects.active().filter(assistant=user, organization=organization).exists()
+
+
+def primary_assistant(organization: Organization):
+    engagement = (
+        Engagement.objects.active()
+        .filter(organization=organization)
+        .select_related("assistant")
+        .order_by("role", "started_on")
+        .first()
+    )
+    return engagement.assistant if engagement else None

@@ -1,0 +1,473 @@
+"""Every change to a task goes through one of these functions: each checks who may do it,
+writes the timeline event and queues the notifications, in one transaction."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from clients.models import Organization
+
+from . import notifications
+from .models import (
+    OPEN_STATUSES,
+    Acknowledgement,
+    Attachment,
+    BudgetRequest,
+    ChecklistItem,
+    Comment,
+    Milestone,
+    Project,
+    RecurringTask,
+    Status,
+    Task,
+    TaskEvent,
+    TimeEntry,
+)
+from .notifications import Kind
+from .permissions import is_client, is_engaged_assistant, primary_assistant
+from .uploads import attachment_content_type
+
+
+class TaskError(Exception):
+    """The change is not allowed; the message says why, for the person who tried."""
+
+
+class TaskAlreadyTaken(TaskError):
+    pass
+
+
+class BudgetReached(TaskError):
+    pass
+
+
+# Status → the statuses a task may move to from it. Reopening (from done or cancelled) and
+# asking the client (to waiting) need a note.
+ALLOWED_MOVES: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.IN_PROGRESS, Status.CANCELLED),
+    Status.IN_PROGRESS: (Status.WAITING, Status.DONE, Status.CANCELLED, Status.NEW),
+    Status.WAITING: (Status.IN_PROGRESS, Status.DONE, Status.CANCELLED),
+    Status.DONE: (Status.IN_PROGRESS,),
+    Status.CANCELLED: (Status.NEW,),
+}
+MOVES_NEEDING_A_NOTE = {
+    (Status.IN_PROGRESS, Status.WAITING),
+    (Status.DONE, Status.IN_PROGRESS),
+    (Status.CANCELLED, Status.NEW),
+}
+
+
+def _require_client_or_assistant(user: User, organization: Organization) -> None:
+    if not (is_client(user, organization) or is_engaged_assistant(user, organization)):
+        raise PermissionDenied
+
+
+def _event(task: Task, actor: User | None, kind: str, note: str = "", **statuses) -> TaskEvent:
+    return TaskEvent.objects.create(task=task, actor=actor, kind=kind, note=note, **statuses)
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor: User,
+    organization: Organization,
+    title: str,
+    details: str = "",
+    category: str = "other",
+    priority: int = 1,
+    due_at: datetime | None = None,
+    budget_minutes: int | None = None,
+    checklist: Iterable[str] = (),
+    attachments: Iterable[UploadedFile] = (),
+    requested_by: User | None = None,
+    project: Project | None = None,
+    milestone: Milestone | None = None,
+    recurring_task: RecurringTask | None = None,
+    occurrence: datetime | None = None,
+) -> Task:
+    """Owners and managers delegate; an engaged assistant may write a task for one of them.
+
+    The task starts in the organization's pool, unassigned."""
+    if is_client(actor, organization):
+        requested_by = actor
+    elif is_engaged_assistant(actor, organization):
+        if requested_by is None or not is_client(requested_by, organization):
+            raise TaskError("Choose the owner or manager this task is for.")
+    else:
+        raise PermissionDenied
+    if due_at is not None and due_at <= timezone.now():
+        raise TaskError("The due time is in the past.")
+    for item in (project, milestone.project if milestone else None):
+        if item is not None and item.organization_id != organization.id:
+            raise PermissionDenied
+    if project is not None and milestone is not None and milestone.project_id != project.id:
+        raise TaskError("That milestone belongs to another project.")
+    project = project or (milestone.project if milestone else None)
+    if project is not None and project.state != Project.State.ACTIVE:
+        raise TaskError(f"The project “{project}” is {project.get_state_display().lower()}.")
+    task = Task.objects.create(
+        organization=organization,
+        title=title,
+        details=details,
+        category=category,
+        priority=priority,
+        due_at=due_at,
+        budget_minutes=budget_minutes,
+        created_by=actor,
+        requested_by=requested_by,
+        project=project,
+        milestone=milestone,
+        recurring_task=recurring_task,
+        occurrence=occurrence,
+    )
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(task=task, text=text.strip()[:200], position=position)
+        for position, text in enumerate(checklist)
+        if text.strip()
+    )
+    for upload in attachments:
+        _attach(task=task, actor=actor, upload=upload)
+    note = ", ".join(
+        filter(
+            None,
+            [
+                "" if requested_by == actor else f"for {requested_by}",
+                f"recurring: {recurring_task.title}" if recurring_task else "",
+            ],
+        )
+    )
+    event = _event(task, actor, TaskEvent.Kind.CREATED, note, to_status=Status.NEW)
+    assistant = primary_assistant(organization)
+    if assistant is not None and assistant != actor:
+        notifications.notify(
+            user=assistant,
+            task=task,
+            kind=Kind.NEW,
+            key=event.pk,
+            text=f"{requested_by} delegated “{task.title}”.",
+        )
+    return task
+
+
+def _attach(*, task: Task, actor: User, upload: UploadedFile) -> Attachment:
+    try:
+        content_type = attachment_content_type(upload)
+    except ValidationError as error:
+        raise TaskError(error.messages[0]) from error
+    return Attachment.objects.create(
+        task=task,
+        file=upload,
+        name=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+
+
+@transaction.atomic
+def attachment_add(*, actor: User, task: Task, upload: UploadedFile) -> Attachment:
+    _require_client_or_assistant(actor, task.organization)
+    attachment = _attach(task=task, actor=actor, upload=upload)
+    _event(task, actor, TaskEvent.Kind.ATTACHED, attachment.name)
+    return attachment
+
+
+def _locked(task: Task) -> Task:
+    """The task as it is now, locked until the transaction ends."""
+    return (
+        Task.objects.select_for_update(of=("self",)).select_related("organization").get(pk=task.pk)
+    )
+
+
+@transaction.atomic
+def task_claim(*, actor: User, task: Task) -> Task:
+    """An engaged assistant takes a task from the pool; someone who just took it wins."""
+    if not is_engaged_assistant(actor, task.organization):
+        raise PermissionDenied
+    task = _locked(task)
+    if task.assignee_id == actor.id:
+        return task
+    if task.assignee_id is not None or task.status != Status.NEW:
+        raise TaskAlreadyTaken(
+            f"{task.assignee or 'Someone'} already took “{task.title}”; "
+            "it is no longer in the pool."
+        )
+    return _assign(task, actor)
+
+
+def _assign(task: Task, assistant: User) -> Task:
+    _check_milestone(task)
+    task.assignee = assistant
+    task.status = Status.IN_PROGRESS
+    task.save(update_fields=["assignee", "status", "updated_at"])
+    _event(
+        task,
+        assistant,
+        TaskEvent.Kind.ASSIGNED,
+        from_status=Status.NEW,
+        to_status=Status.IN_PROGRESS,
+    )
+    return task
+
+
+@transaction.atomic
+def claim_next_task(*, assistant: User) -> Task | None:
+    """The top of the pool across the assistant's clients, claimed atomically.
+
+    Rows another assistant is claiming at this instant are skipped, not waited for, so two
+    assistants pressing "Take next" together get two different tasks."""
+    from .queue import pool_for
+
+    task = (
+        pool_for(assistant)
+        .select_for_update(skip_locked=True, of=("self",))
+        .in_queue_order()
+        .first()
+    )
+    if task is None:
+        return None
+    return _assign(task, assistant)
+
+
+def _check_milestone(task: Task) -> None:
+    if task.milestone_id and Milestone.objects.get(pk=task.milestone_id).is_blocked:
+        raise TaskError(
+            "This task belongs to a milestone that waits for the owner's approval; "
+            "work can start once it is approved."
+        )
+
+
+@transaction.atomic
+def task_move(*, actor: User, task: Task, to: str, note: str = "") -> Task:
+    """The one place a task changes status. Moves not in ALLOWED_MOVES are refused."""
+    task = _locked(task)
+    organization = task.organization
+    client, assistant = is_client(actor, organization), is_engaged_assistant(actor, organization)
+    if not (client or assistant):
+        raise PermissionDenied
+    source = task.status
+    if to not in ALLOWED_MOVES.get(source, ()):
+        raise TaskError(
+            f"A task that is {task.get_status_display().lower()} cannot move to "
+            f"{Status(to).label.lower() if to in Status.values else to}."
+        )
+    if (source, to) in MOVES_NEEDING_A_NOTE and not note.strip():
+        raise TaskError("Say why: a note is needed for this change.")
+    if to == Status.WAITING and not assistant:
+        raise TaskError("Only the assistant puts a task on hold for the client.")
+    if source == Status.NEW and to == Status.IN_PROGRESS:
+        if not assistant:
+            raise TaskError("An assistant starts a task by taking it.")
+        return _assign(task, actor)
+    if to == Status.IN_PROGRESS:
+        _check_milestone(task)
+    task.status = to
+    if to == Status.NEW:
+        task.assignee = None
+    task.completed_at = timezone.now() if to == Status.DONE else None
+    task.save(update_fields=["status", "assignee", "completed_at", "updated_at"])
+    event = _event(task, actor, TaskEvent.Kind.MOVED, note, from_status=source, to_status=to)
+    _notify_move(task, actor, source, to, event)
+    return task
+
+
+def _notify_move(task: Task, actor: User, source: str, to: str, event: TaskEvent) -> None:
+    if to == Status.WAITING:
+        notifications.notify(
+            user=task.requested_by,
+            task=task,
+            kind=Kind.WAITING,
+            key=event.pk,
+            text=f"{actor} needs your answer on “{task.title}”: {event.note}",
+        )
+    elif source == Status.WAITING and to == Status.IN_PROGRESS and task.assignee:
+        notifications.notify(
+            user=task.assignee,
+            task=task,
+            kind=Kind.ANSWERED,
+            key=event.pk,
+            text=f"{actor} answered on “{task.title}”.",
+        )
+    elif source == Status.DONE and task.assignee and actor != task.assignee:
+        notifications.notify(
+            user=task.assignee,
+            task=task,
+            kind=Kind.REOPENED,
+            key=event.pk,
+            text=f"{actor} reopened “{task.title}”: {event.note}",
+        )
+    elif to == Status.DONE:
+        notifications.notify(
+            user=task.requested_by,
+            task=task,
+            kind=Kind.DONE,
+            key=event.pk,
+            text=f"{actor} finished “{task.title}”.",
+        )
+
+
+@transaction.atomic
+def comment_add(*, actor: User, task: Task, body: str) -> Comment:
+    """A comment in the thread. The client's comment on a task waiting for them is their
+    answer: the task goes back to the assistant."""
+    _require_client_or_assistant(actor, task.organization)
+    if not body.strip():
+        raise TaskError("Write something first.")
+    task = _locked(task)
+    comment = Comment.objects.create(task=task, author=actor, body=body)
+    event = _event(task, actor, TaskEvent.Kind.COMMENTED)
+    if task.status == Status.WAITING and is_client(actor, task.organization):
+        task_move(actor=actor, task=task, to=Status.IN_PROGRESS, note="Answered in the thread.")
+        return comment
+    recipients = {task.requested_by, task.assignee} - {actor, None}
+    for user in recipients:
+        notifications.notify(
+            user=user,
+            task=task,
+            kind=Kind.COMMENTED,
+            key=event.pk,
+            text=f"{actor} commented on “{task.title}”.",
+        )
+    return comment
+
+
+@transaction.atomic
+def checklist_toggle(*, actor: User, item: ChecklistItem) -> ChecklistItem:
+    _require_client_or_assistant(actor, item.task.organization)
+    item.done = not item.done
+    item.save(update_fields=["done"])
+    return item
+
+
+def logged_minutes(task: Task) -> int:
+    return task.time_entries.aggregate(total=Sum("minutes"))["total"] or 0
+
+
+@transaction.atomic
+def time_entry_log(*, actor: User, task: Task, minutes: int, note: str = "") -> TimeEntry:
+    """Assistants log time; past the task's budget they must ask the owner for more."""
+    if not is_engaged_assistant(actor, task.organization):
+        raise PermissionDenied
+    if minutes is None or minutes <= 0:
+        raise TaskError("Log at least one minute.")
+    task = _locked(task)
+    if task.budget_minutes is not None:
+        used = logged_minutes(task)
+        if used + minutes > task.budget_minutes:
+            raise BudgetReached(
+                f"This would take the task past its budget ({used} of {task.budget_minutes} "
+                "minutes used). Ask the owner for more time first."
+            )
+    entry = TimeEntry.objects.create(
+        task=task, organization=task.organization, assistant=actor, minutes=minutes, note=note
+    )
+    _event(task, actor, TaskEvent.Kind.TIME_LOGGED, f"{minutes} min {note}".strip())
+    return entry
+
+
+@transaction.atomic
+def budget_request(*, actor: User, task: Task, extra_minutes: int, reason: str) -> BudgetRequest:
+    if not is_engaged_assistant(actor, task.organization):
+        raise PermissionDenied
+    task = _locked(task)
+    if task.budget_minutes is None:
+        raise TaskError("This task has no time budget.")
+    if extra_minutes is None or extra_minutes <= 0:
+        raise TaskError("Ask for at least one more minute.")
+    if task.budget_requests.filter(decision=BudgetRequest.Decision.PENDING).exists():
+        raise TaskError("A request for more time is already waiting for the owner.")
+    request = BudgetRequest.objects.create(
+        task=task, requested_by=actor, extra_minutes=extra_minutes, reason=reason
+    )
+    event = _event(
+        task, actor, TaskEvent.Kind.BUDGET_REQUESTED, f"{extra_minutes} more minutes: {reason}"
+    )
+    notifications.notify(
+        user=task.requested_by,
+        task=task,
+        kind=Kind.BUDGET,
+        key=event.pk,
+        text=f"{actor} asks for {extra_minutes} more minutes on “{task.title}”.",
+    )
+    return request
+
+
+@transaction.atomic
+def budget_decide(*, actor: User, request: BudgetRequest, approve: bool) -> BudgetRequest:
+    """The owner or a manager approves or declines; approval raises the task's budget."""
+    request = BudgetRequest.objects.select_for_update().select_related("task").get(pk=request.pk)
+    task = request.task
+    if not is_client(actor, task.organization):
+        raise PermissionDenied
+    if request.decision != BudgetRequest.Decision.PENDING:
+        raise TaskError("This request was already decided.")
+    request.decision = (
+        BudgetRequest.Decision.APPROVED if approve else BudgetRequest.Decision.DECLINED
+    )
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["decision", "decided_by", "decided_at"])
+    if approve:
+        Task.objects.filter(pk=task.pk).update(
+            budget_minutes=task.budget_minutes + request.extra_minutes
+        )
+    event = _event(
+        task,
+        actor,
+        TaskEvent.Kind.BUDGET_DECIDED,
+        f"{request.get_decision_display()}: {request.extra_minutes} more minutes",
+    )
+    notifications.notify(
+        user=request.requested_by,
+        task=task,
+        kind=Kind.BUDGET,
+        key=event.pk,
+        text=f"{actor} {request.get_decision_display().lower()} {request.extra_minutes} more "
+        f"minutes on “{task.title}”.",
+    )
+    return request
+
+
+@transaction.atomic
+def task_thank(*, actor: User, task: Task, note: str) -> Acknowledgement:
+    """The owner thanks the assistant who finished the task; once per task and person."""
+    if not is_client(actor, task.organization):
+        raise PermissionDenied
+    task = _locked(task)
+    if task.status != Status.DONE or task.assignee is None:
+        raise TaskError("Thanks go to the assistant once the task is done.")
+    if not note.strip():
+        raise TaskError("Write a few words of thanks.")
+    if Acknowledgement.objects.filter(task=task, from_user=actor).exists():
+        raise TaskError("You already thanked them for this task.")
+    thanks = Acknowledgement.objects.create(
+        task=task, from_user=actor, to_user=task.assignee, note=note
+    )
+    event = _event(task, actor, TaskEvent.Kind.THANKED, note)
+    notifications.notify(
+        user=task.assignee,
+        task=task,
+        kind=Kind.THANKED,
+        key=event.pk,
+        text=f"{actor} thanked you for “{task.title}”: {note}",
+    )
+    return thanks
+
+
+def tasks_hand_over(
+    *, actor: User, from_assistant: User, to_assistant: User, organizations: Iterable[Organization]
+) -> int:
+    """Open tasks of the handed-over clients follow the new assistant."""
+    moved = 0
+    for task in Task.objects.select_for_update().filter(
+        assignee=from_assistant, organization__in=list(organizations), status__in=OPEN_STATUSES
+    ):
+        task.assignee = to_assistant
+        task.save(update_fields=["assignee", "updated_at"])
+        _event(task, actor, TaskEvent.Kind.HANDED_OVER, f"from {from_assistant} to {to_assistant}")
+        moved += 1
+    return moved

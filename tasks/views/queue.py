@@ -1,0 +1,56 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from clients.models import Organization
+
+from .. import services
+from ..forms import QueueFilterForm
+from ..queue import engaged_organization_ids, queue_for
+
+PAGE_SIZE = 25
+
+
+def _assistant_required(request) -> None:
+    if not hasattr(request.user, "assistant_profile"):
+        raise Http404
+
+
+@login_required
+def queue(request):
+    """Every client's open work in one list: the assistant's own tasks and the pool."""
+    _assistant_required(request)
+    organizations = Organization.objects.filter(pk__in=engaged_organization_ids(request.user))
+    form = QueueFilterForm(request.GET or None, organizations=organizations)
+    filters = form.cleaned_data if form.is_valid() else {}
+    organization = filters.get("organization")
+    tasks = queue_for(
+        request.user,
+        organization_id=organization.pk if organization else None,
+        status=filters.get("status", ""),
+        category=filters.get("category", ""),
+        due=filters.get("due", ""),
+    )
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "tasks/queue.html",
+        {"page": page, "form": form, "query_string": params.urlencode()},
+    )
+
+
+@login_required
+@require_POST
+def take_next(request):
+    _assistant_required(request)
+    task = services.claim_next_task(assistant=request.user)
+    if task is None:
+        messages.info(request, "The pool is empty: nothing is waiting to be taken.")
+        return redirect("tasks:queue")
+    messages.success(request, f"You took “{task.title}” for {task.organization}.")
+    return redirect("tasks:detail", pk=task.pk)

@@ -1,0 +1,349 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q, Sum
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients.models import Organization
+
+from .. import services
+from ..forms import (
+    AttachmentForm,
+    BudgetRequestForm,
+    CommentForm,
+    MoveForm,
+    TaskForm,
+    TaskSearchForm,
+    ThanksForm,
+    TimeEntryForm,
+)
+from ..lookups import (
+    get_attachment_for_user,
+    get_budget_request_for_user,
+    get_checklist_item_for_user,
+    get_task_for_user,
+)
+from ..models import OPEN_STATUSES, BudgetRequest, Status, Task
+from ..permissions import is_client, is_engaged_assistant
+from ..search import search_tasks
+
+PAGE_SIZE = 25
+
+
+def _organizations_for_new_task(user):
+    """Clients the person may delegate in: their own, or those they assist."""
+    return (
+        Organization.objects.visible_to(user)
+        .filter(
+            Q(memberships__user=user)
+            | Q(engagements__assistant=user, engagements__ended_at__isnull=True)
+        )
+        .distinct()
+    )
+
+
+@login_required
+def task_list(request):
+    form = TaskSearchForm(request.GET or None)
+    tasks = Task.objects.visible_to(request.user)
+    status = query = ""
+    if form.is_valid():
+        status, query = form.cleaned_data["status"], form.cleaned_data["q"].strip()
+    if status == "":
+        tasks = tasks.filter(status__in=OPEN_STATUSES)
+    elif status != "all":
+        tasks = tasks.filter(status=status)
+    if query:
+        tasks = search_tasks(tasks, query)
+    tasks = tasks.select_related("organization", "assignee").in_queue_order()
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "tasks/task_list.html",
+        {"page": page, "form": form, "query_string": params.urlencode()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_new(request):
+    organizations = _organizations_for_new_task(request.user)
+    if not organizations.exists():
+        raise PermissionDenied
+    # A link from a project's page names the project (and milestone) the task is for.
+    initial = {
+        key: request.GET[key]
+        for key in ("project", "milestone")
+        if request.GET.get(key, "").isdigit()
+    }
+    form = TaskForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        organizations=organizations,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.task_create(
+                actor=request.user,
+                organization=data["organization"],
+                requested_by=data.get("requested_by"),
+                title=data["title"],
+                details=data["details"],
+                category=data["category"],
+                priority=data["priority"],
+                due_at=data["due_at"],
+                budget_minutes=data["budget_minutes"],
+                checklist=data["checklist"],
+                attachments=data["attachments"],
+                project=data["project"],
+                milestone=data["milestone"],
+            )
+        except services.TaskError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, f"“{task.title}” is delegated. You can stop thinking about it."
+            )
+            return redirect("tasks:detail", pk=task.pk)
+    return render(
+        request, "tasks/task_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def task_detail(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    return render(request, "tasks/task_detail.html", _detail_context(request, task))
+
+
+def _detail_context(request, task: Task, **forms) -> dict:
+    user = request.user
+    client, assistant = (
+        is_client(user, task.organization),
+        is_engaged_assistant(user, task.organization),
+    )
+    logged = task.time_entries.aggregate(total=Sum("minutes"))["total"] or 0
+    checklist = list(task.checklist.all())
+    return {
+        "task": task,
+        "is_client": client,
+        "is_assistant": assistant,
+        "checklist": checklist,
+        "checklist_done": sum(1 for item in checklist if item.done),
+        "attachments": task.attachments.all(),
+        "comments": task.comments.select_related("author"),
+        "events": task.events.select_related("actor"),
+        "time_entries": task.time_entries.select_related("assistant")[:20],
+        "logged_minutes": logged,
+        "over_budget": task.budget_minutes is not None and logged >= task.budget_minutes,
+        "pending_budget_request": task.budget_requests.filter(
+            decision=BudgetRequest.Decision.PENDING
+        ).first(),
+        "thanks": task.acknowledgements.select_related("from_user"),
+        "moves": [Status(to) for to in services.ALLOWED_MOVES.get(task.status, ())],
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "time_form": forms.get("time_form") or TimeEntryForm(),
+        "budget_form": forms.get("budget_form") or BudgetRequestForm(),
+        "thanks_form": forms.get("thanks_form") or ThanksForm(),
+        "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "already_thanked": task.acknowledgements.filter(from_user=user).exists(),
+    }
+
+
+def _refuse(request, task: Task, error: Exception, **forms):
+    """Re-show the task with the reason; nothing was changed."""
+    messages.error(request, str(error))
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return render(
+        request, "tasks/task_detail.html", _detail_context(request, task, **forms), status=400
+    )
+
+
+@login_required
+@require_POST
+def task_move(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, task, services.TaskError("Choose a status the task can move to."))
+    try:
+        services.task_move(
+            actor=request.user,
+            task=task,
+            to=form.cleaned_data["to"],
+            note=form.cleaned_data["note"],
+        )
+    except services.TaskError as error:
+        return _refuse(request, task, error)
+    task.refresh_from_db()
+    messages.success(request, f"“{task.title}” is now {task.get_status_display().lower()}.")
+    return _back(request, task)
+
+
+@login_required
+@require_POST
+def task_claim(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    try:
+        task = services.task_claim(actor=request.user, task=task)
+    except services.TaskAlreadyTaken as error:
+        messages.warning(request, str(error))
+        return _back(request, task)
+    except services.TaskError as error:
+        return _refuse(request, task, error)
+    messages.success(request, f"You took “{task.title}”.")
+    return _back(request, task)
+
+
+@login_required
+@require_POST
+def comment_add(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _refuse(
+            request, task, services.TaskError("Write something first."), comment_form=form
+        )
+    try:
+        services.comment_add(actor=request.user, task=task, body=form.cleaned_data["body"])
+    except services.TaskError as error:
+        return _refuse(request, task, error, comment_form=form)
+    return redirect("tasks:detail", pk=task.pk)
+
+
+@login_required
+@require_POST
+def time_log(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = TimeEntryForm(request.POST)
+    if not form.is_valid():
+        return _refuse(
+            request,
+            task,
+            services.TaskError(
+                " ".join(message for errors in form.errors.values() for message in errors)
+            ),
+            time_form=form,
+        )
+    try:
+        entry = services.time_entry_log(
+            actor=request.user,
+            task=task,
+            minutes=form.cleaned_data["minutes"],
+            note=form.cleaned_data["note"],
+        )
+    except services.TaskError as error:
+        return _refuse(request, task, error, time_form=form)
+    messages.success(request, f"Logged {entry.minutes} minutes on “{task.title}”.")
+    return _back(request, task)
+
+
+@login_required
+@require_POST
+def budget_request(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = BudgetRequestForm(request.POST)
+    if not form.is_valid():
+        return _refuse(
+            request,
+            task,
+            services.TaskError("Say how many more minutes and why."),
+            budget_form=form,
+        )
+    try:
+        services.budget_request(actor=request.user, task=task, **form.cleaned_data)
+    except services.TaskError as error:
+        return _refuse(request, task, error, budget_form=form)
+    messages.success(request, "Your request for more time went to the owner.")
+    return redirect("tasks:detail", pk=task.pk)
+
+
+@login_required
+@require_POST
+def budget_decide(request, pk: int):
+    budget = get_budget_request_for_user(request.user, pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.budget_decide(actor=request.user, request=budget, approve=approve)
+    except services.TaskError as error:
+        return _refuse(request, budget.task, error)
+    messages.success(request, "More time approved." if approve else "More time declined.")
+    return redirect("tasks:detail", pk=budget.task_id)
+
+
+@login_required
+@require_POST
+def checklist_toggle(request, pk: int, item_pk: int):
+    item = get_checklist_item_for_user(request.user, pk, item_pk)
+    services.checklist_toggle(actor=request.user, item=item)
+    if request.htmx:
+        return render(request, "tasks/_checklist_item.html", {"item": item, "task": item.task})
+    return redirect("tasks:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def attachment_add(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refuse(
+            request,
+            task,
+            services.TaskError(
+                " ".join(message for errors in form.errors.values() for message in errors)
+            ),
+            attachment_form=form,
+        )
+    services.attachment_add(actor=request.user, task=task, upload=form.cleaned_data["file"])
+    messages.success(request, "The file is attached.")
+    return redirect("tasks:detail", pk=task.pk)
+
+
+@login_required
+def attachment_download(request, pk: int, attachment_pk: int):
+    attachment = get_attachment_for_user(request.user, pk, attachment_pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def task_thank(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = ThanksForm(request.POST)
+    if not form.is_valid():
+        return _refuse(
+            request, task, services.TaskError("Write a few words of thanks."), thanks_form=form
+        )
+    try:
+        services.task_thank(actor=request.user, task=task, note=form.cleaned_data["note"])
+    except services.TaskError as error:
+        return _refuse(request, task, error, thanks_form=form)
+    messages.success(request, f"Your thanks went to {task.assignee.full_name}.")
+    return redirect("tasks:detail", pk=task.pk)
+
+
+def _back(request, task: Task):
+    """Back to where the action came from: the queue row (htmx), the queue, or the task."""
+    if request.htmx and request.POST.get("from") == "queue":
+        task = Task.objects.select_related("organization", "assignee").get(pk=task.pk)
+        return render(request, "tasks/_queue_row.html", {"task": task, "user": request.user})
+    if request.POST.get("from") == "queue":
+        return redirect("tasks:queue")
+    return redirect("tasks:detail", pk=task.pk)

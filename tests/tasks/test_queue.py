@@ -1,0 +1,217 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from assistants.services import engagements_hand_over
+from tasks import services
+from tasks.models import Status, Task
+from tests.factories import AssistantFactory, EngagementFactory, OrganizationFactory, TaskFactory
+from tests.helpers import queries_for
+
+QUEUE = reverse("tasks:queue")
+
+
+def make_task(organization, owner, **fields):
+    return TaskFactory(organization=organization, created_by=owner, **fields)
+
+
+def test_queue_orders_by_priority_then_due_time_then_age(
+    client_for, owner, assistant, organization
+):
+    now = timezone.now()
+    late_normal = make_task(
+        organization, owner, title="late normal", due_at=now + timedelta(days=3)
+    )
+    overdue_normal = make_task(
+        organization, owner, title="overdue normal", due_at=now - timedelta(hours=1)
+    )
+    undated_urgent = make_task(organization, owner, title="urgent", priority=3)
+    old_undated = make_task(organization, owner, title="old", created_at=now - timedelta(days=5))
+
+    response = client_for(assistant).get(QUEUE)
+
+    assert list(response.context["page"].object_list) == [
+        undated_urgent,
+        overdue_normal,
+        late_normal,
+        old_undated,
+    ]
+    assert "Overdue" in response.content.decode()
+
+
+def test_queue_spans_every_engaged_client_but_not_others(
+    client_for, owner, assistant, organization, other_organization
+):
+    second_client = OrganizationFactory(name="Fox Valley Motors")
+    EngagementFactory(assistant=assistant, organization=second_client, role="primary")
+    mine = make_task(organization, owner)
+    theirs = make_task(second_client, owner)
+    foreign = make_task(other_organization, owner)
+    taken_by_someone_else = make_task(organization, owner)
+    backup = EngagementFactory(organization=organization, role="backup").assistant
+    services.task_claim(actor=backup, task=taken_by_someone_else)
+
+    tasks = set(client_for(assistant).get(QUEUE).context["page"].object_list)
+
+    assert tasks == {mine, theirs}
+    assert foreign not in tasks
+
+
+def test_queue_filters_by_client_status_category_and_due(
+    client_for, owner, assistant, organization
+):
+    now = timezone.now()
+    travel = make_task(organization, owner, category="travel", due_at=now - timedelta(hours=2))
+    make_task(organization, owner, category="research", due_at=now + timedelta(days=10))
+    client = client_for(assistant)
+
+    def listed(**params):
+        return list(client.get(QUEUE, params).context["page"].object_list)
+
+    assert listed(category="travel") == [travel]
+    assert listed(due="overdue") == [travel]
+    assert listed(status="in_progress") == []
+    assert len(listed(organization=organization.pk)) == 2
+
+
+def test_a_foreign_client_in_the_filter_shows_nothing_of_it(
+    client_for, assistant, other_organization, outsider
+):
+    make_task(other_organization, outsider)
+
+    response = client_for(assistant).get(QUEUE, {"organization": other_organization.pk})
+
+    assert not any(t.organization_id == other_organization.pk for t in response.context["page"])
+
+
+def test_owners_have_no_queue(client_for, owner):
+    assert client_for(owner).get(QUEUE).status_code == 404
+
+
+def test_take_next_claims_the_top_of_the_pool(client_for, owner, assistant, organization):
+    make_task(organization, owner, title="normal")
+    urgent = make_task(organization, owner, title="urgent", priority=3)
+
+    response = client_for(assistant).post(reverse("tasks:take_next"))
+
+    urgent.refresh_from_db()
+    assert response["Location"] == reverse("tasks:detail", args=[urgent.pk])
+    assert (urgent.status, urgent.assignee) == (Status.IN_PROGRESS, assistant)
+
+
+def test_take_next_on_an_empty_pool_says_so(client_for, assistant):
+    response = client_for(assistant).post(reverse("tasks:take_next"), follow=True)
+
+    assert "The pool is empty" in response.content.decode()
+
+
+def test_claiming_a_task_someone_just_took_shows_a_clear_message(
+    client_for, owner, assistant, organization
+):
+    task = make_task(organization, owner, title="Call the bank")
+    backup = EngagementFactory(organization=organization, role="backup").assistant
+    services.task_claim(actor=backup, task=task)
+
+    response = client_for(assistant).post(reverse("tasks:claim", args=[task.pk]), follow=True)
+
+    assert "already took “Call the bank”" in response.content.decode()
+    task.refresh_from_db()
+    assert task.assignee == backup
+
+
+def test_claim_from_the_queue_with_htmx_returns_the_updated_row(
+    client_for, owner, assistant, organization
+):
+    task = make_task(organization, owner, title="Call the bank")
+
+    response = client_for(assistant).post(
+        reverse("tasks:claim", args=[task.pk]), {"from": "queue"}, HTTP_HX_REQUEST="true"
+    )
+
+    body = response.content.decode()
+    assert body.startswith(f'<tr id="task-{task.pk}"')
+    assert "In progress" in body
+    assert "Log" in body
+
+
+def test_log_time_from_the_queue_without_javascript_returns_to_the_queue(
+    client_for, owner, assistant, organization
+):
+    task = make_task(organization, owner)
+    services.task_claim(actor=assistant, task=task)
+
+    response = client_for(assistant).post(
+        reverse("tasks:time", args=[task.pk]), {"minutes": "15", "from": "queue"}
+    )
+
+    assert response["Location"] == QUEUE
+    assert services.logged_minutes(task) == 15
+
+
+def test_queue_query_count_does_not_grow_with_tasks(
+    client_for, owner, assistant, organization, django_assert_num_queries
+):
+    client = client_for(assistant)
+    make_task(organization, owner)
+    expected = queries_for(lambda: client.get(QUEUE))
+
+    for n in range(20):
+        task = make_task(organization, owner, priority=n % 4)
+        if n % 3 == 0:
+            services.task_claim(actor=assistant, task=task)
+
+    with django_assert_num_queries(expected):
+        response = client.get(QUEUE)
+    assert len(response.context["page"].object_list) == 21
+
+
+def test_hand_over_moves_open_tasks_to_the_new_assistant(
+    admin_user, owner, assistant, organization
+):
+    open_task = make_task(organization, owner)
+    services.task_claim(actor=assistant, task=open_task)
+    done_task = make_task(organization, owner)
+    services.task_claim(actor=assistant, task=done_task)
+    services.task_move(actor=assistant, task=done_task, to=Status.DONE)
+    marcus = AssistantFactory()
+
+    engagements_hand_over(actor=admin_user, from_assistant=assistant, to_assistant=marcus)
+
+    open_task.refresh_from_db()
+    done_task.refresh_from_db()
+    assert open_task.assignee == marcus
+    assert done_task.assignee == assistant
+    assert open_task.events.filter(kind="handed_over").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_assistants_taking_next_at_once_get_different_tasks():
+    organization = OrganizationFactory()
+    first = EngagementFactory(organization=organization).assistant
+    second = EngagementFactory(organization=organization, role="backup").assistant
+    owner = AssistantFactory()  # any user may be recorded as the writer here
+    for n in range(4):
+        TaskFactory(organization=organization, created_by=owner, title=f"Task {n}")
+    barrier = threading.Barrier(2)
+    claimed = {}
+
+    def take(assistant):
+        try:
+            barrier.wait()
+            claimed[assistant.pk] = services.claim_next_task(assistant=assistant)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take, args=(a,)) for a in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert claimed[first.pk] is not None and claimed[second.pk] is not None
+    assert claimed[first.pk].pk != claimed[second.pk].pk
+    assert Task.objects.filter(status=Status.IN_PROGRESS).count() == 2

@@ -1,0 +1,230 @@
+"""A task's life: taken, asked about, answered, timed, finished and thanked."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tasks import services
+from tasks.models import BudgetRequest, Notification, Status, TaskEvent
+from tests.factories import TaskFactory
+
+
+@pytest.fixture
+def task(owner, organization, engagement):
+    return TaskFactory(
+        organization=organization, created_by=owner, title="Renew the domain", budget_minutes=60
+    )
+
+
+@pytest.fixture
+def taken(task, assistant):
+    return services.task_claim(actor=assistant, task=task)
+
+
+def emails_to(user):
+    return [message for message in mail.outbox if message.to == [user.email]]
+
+
+def test_asking_the_client_emails_the_owner_and_their_answer_emails_the_assistant(
+    client_for, owner, assistant, taken, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(assistant).post(
+            reverse("tasks:move", args=[taken.pk]),
+            {"to": "waiting", "note": "Which registrar do you prefer?"},
+        )
+    taken.refresh_from_db()
+    assert taken.status == Status.WAITING
+    assert "Which registrar do you prefer?" in emails_to(owner)[0].body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(owner).post(reverse("tasks:comment", args=[taken.pk]), {"body": "Namecheap."})
+
+    taken.refresh_from_db()
+    assert taken.status == Status.IN_PROGRESS
+    assert "answered" in emails_to(assistant)[-1].body
+    assert [e.to_status for e in taken.events.filter(kind="moved")] == ["waiting", "in_progress"]
+
+
+def test_an_illegal_move_is_refused_with_a_message_and_changes_nothing(client_for, owner, task):
+    response = client_for(owner).post(
+        reverse("tasks:move", args=[task.pk]), {"to": "done"}, follow=True
+    )
+
+    assert response.status_code == 400
+    assert "cannot move to done" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == Status.NEW
+    assert not task.events.filter(kind="moved").exists()
+
+
+def test_an_unknown_status_is_refused(client_for, assistant, taken):
+    response = client_for(assistant).post(
+        reverse("tasks:move", args=[taken.pk]), {"to": "exploded"}
+    )
+
+    assert response.status_code == 400
+    taken.refresh_from_db()
+    assert taken.status == Status.IN_PROGRESS
+
+
+def test_only_the_assistant_asks_the_client(owner, taken):
+    with pytest.raises(services.TaskError):
+        services.task_move(actor=owner, task=taken, to=Status.WAITING, note="?")
+    taken.refresh_from_db()
+    assert taken.status == Status.IN_PROGRESS
+
+
+def test_reopening_a_done_task_needs_a_reason(owner, assistant, taken):
+    services.task_move(actor=assistant, task=taken, to=Status.DONE)
+
+    with pytest.raises(services.TaskError, match="note is needed"):
+        services.task_move(actor=owner, task=taken, to=Status.IN_PROGRESS)
+    services.task_move(actor=owner, task=taken, to=Status.IN_PROGRESS, note="Wrong year")
+
+    taken.refresh_from_db()
+    assert taken.status == Status.IN_PROGRESS
+    assert taken.completed_at is None
+    assert TaskEvent.objects.filter(task=taken, note="Wrong year").exists()
+
+
+def test_releasing_a_task_puts_it_back_in_the_pool(assistant, taken):
+    services.task_move(actor=assistant, task=taken, to=Status.NEW)
+
+    taken.refresh_from_db()
+    assert (taken.status, taken.assignee) == (Status.NEW, None)
+
+
+def test_time_logged_counts_against_the_budget(client_for, assistant, taken):
+    client = client_for(assistant)
+
+    client.post(reverse("tasks:time", args=[taken.pk]), {"minutes": "45", "note": "Research"})
+    over = client.post(reverse("tasks:time", args=[taken.pk]), {"minutes": "30"})
+
+    assert over.status_code == 400
+    assert "Ask the owner for more time" in over.content.decode()
+    assert services.logged_minutes(taken) == 45
+
+
+@pytest.mark.parametrize("minutes", ["0", "-5", "abc", ""])
+def test_zero_or_negative_minutes_are_refused(client_for, assistant, taken, minutes):
+    response = client_for(assistant).post(
+        reverse("tasks:time", args=[taken.pk]), {"minutes": minutes}
+    )
+
+    assert response.status_code == 400
+    assert services.logged_minutes(taken) == 0
+
+
+def test_owner_cannot_log_time(client_for, owner, taken):
+    response = client_for(owner).post(reverse("tasks:time", args=[taken.pk]), {"minutes": "5"})
+
+    assert response.status_code == 403
+    assert services.logged_minutes(taken) == 0
+
+
+def test_more_time_is_asked_for_and_approved_by_the_owner(client_for, owner, assistant, taken):
+    services.time_entry_log(actor=assistant, task=taken, minutes=60)
+    client_for(assistant).post(
+        reverse("tasks:budget_request", args=[taken.pk]),
+        {"extra_minutes": "30", "reason": "The registrar needs a transfer code"},
+    )
+    request = BudgetRequest.objects.get()
+
+    client_for(owner).post(
+        reverse("tasks:budget_decide", args=[request.pk]), {"decision": "approve"}
+    )
+
+    taken.refresh_from_db()
+    request.refresh_from_db()
+    assert taken.budget_minutes == 90
+    assert request.decision == "approved"
+    assert services.time_entry_log(actor=assistant, task=taken, minutes=30).minutes == 30
+
+
+def test_a_declined_request_leaves_the_budget(client_for, owner, assistant, taken):
+    request = services.budget_request(actor=assistant, task=taken, extra_minutes=30, reason="x")
+
+    client_for(owner).post(
+        reverse("tasks:budget_decide", args=[request.pk]), {"decision": "decline"}
+    )
+
+    taken.refresh_from_db()
+    assert taken.budget_minutes == 60
+    with pytest.raises(services.TaskError, match="already decided"):
+        services.budget_decide(actor=owner, request=request, approve=True)
+
+
+def test_an_assistant_cannot_approve_their_own_request(client_for, assistant, taken):
+    request = services.budget_request(actor=assistant, task=taken, extra_minutes=30, reason="x")
+
+    response = client_for(assistant).post(
+        reverse("tasks:budget_decide", args=[request.pk]), {"decision": "approve"}
+    )
+
+    assert response.status_code == 403
+    taken.refresh_from_db()
+    assert taken.budget_minutes == 60
+
+
+def test_another_organizations_budget_request_is_404(client_for, outsider, assistant, taken):
+    request = services.budget_request(actor=assistant, task=taken, extra_minutes=30, reason="x")
+
+    response = client_for(outsider).post(
+        reverse("tasks:budget_decide", args=[request.pk]), {"decision": "approve"}
+    )
+
+    assert response.status_code == 404
+    request.refresh_from_db()
+    assert request.decision == "pending"
+
+
+def test_owner_thanks_the_assistant_who_finished(
+    client_for, owner, assistant, taken, django_capture_on_commit_callbacks
+):
+    services.task_move(actor=assistant, task=taken, to=Status.DONE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(owner).post(
+            reverse("tasks:thank", args=[taken.pk]), {"note": "You saved my week."}
+        )
+
+    thanks = taken.acknowledgements.get()
+    assert (thanks.from_user, thanks.to_user) == (owner, assistant)
+    assert "You saved my week." in emails_to(assistant)[-1].body
+    dashboard = client_for(assistant).get(reverse("home")).content.decode()
+    profile = client_for(assistant).get(reverse("accounts:profile")).content.decode()
+    assert "You saved my week." in dashboard
+    assert "You saved my week." in profile
+
+
+def test_thanking_twice_is_refused(owner, assistant, taken):
+    services.task_move(actor=assistant, task=taken, to=Status.DONE)
+    services.task_thank(actor=owner, task=taken, note="Thanks")
+
+    with pytest.raises(services.TaskError):
+        services.task_thank(actor=owner, task=taken, note="Thanks again")
+    assert taken.acknowledgements.count() == 1
+
+
+def test_the_same_notification_is_never_recorded_twice(owner, taken):
+    from tasks.notifications import notify
+
+    first = notify(user=owner, task=taken, kind="done", key="1", text="Done")
+    second = notify(user=owner, task=taken, kind="done", key="1", text="Done")
+
+    assert first is not None and second is None
+    assert Notification.objects.filter(user=owner, kind="done").count() == 1
+
+
+def test_notifications_respect_a_preference_for_no_email(
+    owner, assistant, taken, django_capture_on_commit_callbacks
+):
+    owner.notify = "never"
+    owner.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_move(actor=assistant, task=taken, to=Status.DONE)
+
+    assert emails_to(owner) == []
+    assert Notification.objects.get(user=owner, kind="done").sent_at is not None
