@@ -366,7 +366,12 @@ def time_entry_log(*, actor: User, task: Task, minutes: int, note: str = "") -> 
     entry = TimeEntry.objects.create(
         task=task, organization=task.organization, assistant=actor, minutes=minutes, note=note
     )
-    _event(task, actor, TaskEvent.Kind.TIME_LOGGED, f"{minutes} min {note}".strip())
+    _event(
+        task,
+        actor,
+        TaskEvent.Kind.TIME_LOGGED,
+        f"{minutes} min: {note}" if note else f"{minutes} min",
+    )
     return entry
 
 

@@ -26,7 +26,7 @@ from ..lookups import (
     get_checklist_item_for_user,
     get_task_for_user,
 )
-from ..models import OPEN_STATUSES, BudgetRequest, Status, Task
+from ..models import OPEN_STATUSES, BudgetRequest, Status, Task, TaskEvent
 from ..permissions import is_client, is_engaged_assistant
 from ..search import search_tasks
 
@@ -148,7 +148,10 @@ def _detail_context(request, task: Task, **forms) -> dict:
             decision=BudgetRequest.Decision.PENDING
         ).first(),
         "thanks": task.acknowledgements.select_related("from_user"),
-        "moves": [Status(to) for to in services.ALLOWED_MOVES.get(task.status, ())],
+        "moves": _moves_for(task, assistant=assistant),
+        "question": task.events.filter(kind=TaskEvent.Kind.MOVED, to_status=Status.WAITING).last()
+        if task.status == Status.WAITING
+        else None,
         "comment_form": forms.get("comment_form") or CommentForm(),
         "time_form": forms.get("time_form") or TimeEntryForm(),
         "budget_form": forms.get("budget_form") or BudgetRequestForm(),
@@ -156,6 +159,21 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
         "already_thanked": task.acknowledgements.filter(from_user=user).exists(),
     }
+
+
+def _moves_for(task: Task, *, assistant: bool) -> list[Status]:
+    """The status buttons the person may press: only the assistant starts a task, asks the
+    client or hands the task back to the pool."""
+    moves = [Status(to) for to in services.ALLOWED_MOVES.get(task.status, ())]
+    if not assistant:
+        moves = [
+            to
+            for to in moves
+            if to not in (Status.WAITING, Status.NEW) or task.status == Status.CANCELLED
+        ]
+    if task.status == Status.NEW:
+        moves = [to for to in moves if to != Status.IN_PROGRESS]
+    return moves
 
 
 def _refuse(request, task: Task, error: Exception, **forms):
@@ -213,10 +231,17 @@ def comment_add(request, pk: int):
         return _refuse(
             request, task, services.TaskError("Write something first."), comment_form=form
         )
+    answering = task.status == Status.WAITING and is_client(request.user, task.organization)
     try:
         services.comment_add(actor=request.user, task=task, body=form.cleaned_data["body"])
     except services.TaskError as error:
         return _refuse(request, task, error, comment_form=form)
+    if answering:
+        messages.success(
+            request, f"Your answer went to {task.assignee}; the task is back with them."
+        )
+    else:
+        messages.success(request, "Your comment is posted.")
     return redirect("tasks:detail", pk=task.pk)
 
 
@@ -286,7 +311,17 @@ def checklist_toggle(request, pk: int, item_pk: int):
     item = get_checklist_item_for_user(request.user, pk, item_pk)
     services.checklist_toggle(actor=request.user, item=item)
     if request.htmx:
-        return render(request, "tasks/_checklist_item.html", {"item": item, "task": item.task})
+        checklist = list(item.task.checklist.all())
+        return render(
+            request,
+            "tasks/_checklist_toggled.html",
+            {
+                "item": item,
+                "task": item.task,
+                "checklist": checklist,
+                "checklist_done": sum(1 for other in checklist if other.done),
+            },
+        )
     return redirect("tasks:detail", pk=pk)
 
 

@@ -228,3 +228,70 @@ def test_notifications_respect_a_preference_for_no_email(
 
     assert emails_to(owner) == []
     assert Notification.objects.get(user=owner, kind="done").sent_at is not None
+
+
+def test_plain_text_emails_keep_apostrophes_and_ampersands(
+    owner, assistant, taken, django_capture_on_commit_callbacks
+):
+    taken.title = "Q&A for Renard's open house"
+    taken.save()
+    services.task_move(actor=assistant, task=taken, to=Status.DONE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_thank(actor=owner, task=taken, note="You're a star & more")
+
+    message = emails_to(assistant)[-1]
+    assert message.subject == "You were thanked: Q&A for Renard's open house"
+    assert "You're a star & more" in message.body
+    assert "You&#x27;re a star &amp; more" in message.alternatives[0][0]
+
+
+def test_the_owner_sees_the_question_and_no_assistant_only_moves(
+    client_for, owner, assistant, taken
+):
+    services.task_move(actor=assistant, task=taken, to=Status.WAITING, note="Which registrar?")
+
+    response = client_for(owner).get(reverse("tasks:detail", args=[taken.pk]))
+
+    assert "Rhonda Hayes asks: “Which registrar?”" in response.content.decode()
+    assert [str(move) for move in response.context["moves"]] == ["in_progress", "done", "cancelled"]
+
+
+def test_the_assistant_may_ask_the_client_or_release_the_task(client_for, assistant, taken):
+    response = client_for(assistant).get(reverse("tasks:detail", args=[taken.pk]))
+
+    assert [str(move) for move in response.context["moves"]] == [
+        "waiting",
+        "done",
+        "cancelled",
+        "new",
+    ]
+
+
+def test_ticking_a_checklist_item_with_htmx_updates_the_count(client_for, owner, task):
+    from tasks.models import ChecklistItem
+
+    first = ChecklistItem.objects.create(task=task, text="Find the login", position=0)
+    ChecklistItem.objects.create(task=task, text="Pay", position=1)
+
+    response = client_for(owner).post(
+        reverse("tasks:checklist_toggle", args=[task.pk, first.pk]), HTTP_HX_REQUEST="true"
+    )
+
+    body = response.content.decode()
+    assert f'id="checklist-{first.pk}"' in body
+    assert 'id="checklist-count" hx-swap-oob="true">(1 of 2)' in " ".join(body.split())
+    first.refresh_from_db()
+    assert first.done
+
+
+def test_another_organizations_checklist_item_is_404(client_for, outsider, task):
+    from tasks.models import ChecklistItem
+
+    item = ChecklistItem.objects.create(task=task, text="Find the login")
+
+    response = client_for(outsider).post(reverse("tasks:checklist_toggle", args=[task.pk, item.pk]))
+
+    assert response.status_code == 404
+    item.refresh_from_db()
+    assert not item.done
