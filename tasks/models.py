@@ -117,15 +117,19 @@ class Task(models.Model):
             ),
         ]
         indexes = [
-            # The queue: open tasks of a few organizations in priority, due, age order
-            # (PostgreSQL sorts NULL due times last in ascending order, as the queue wants).
+            # The queue and the pool in their order, read without touching the table: the
+            # assistant's clients are a filter on the included columns (PostgreSQL sorts NULL
+            # due times last in ascending order, as the queue wants).
             models.Index(
-                "organization",
-                models.F("priority").desc(),
-                "due_at",
-                "created_at",
-                "id",
+                fields=["-priority", "due_at", "created_at", "id"],
+                include=["organization", "assignee", "status"],
                 name="task_queue_order",
+                condition=Q(status__in=["new", "in_progress", "waiting"]),
+            ),
+            # Counting a queue, and the open work of one client.
+            models.Index(
+                fields=["organization", "assignee"],
+                name="task_open_by_organization",
                 condition=Q(status__in=["new", "in_progress", "waiting"]),
             ),
             models.Index(fields=["assignee", "status"], name="task_assignee_status"),

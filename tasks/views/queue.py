@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -9,7 +8,7 @@ from clients.models import Organization
 
 from .. import services
 from ..forms import QueueFilterForm
-from ..queue import engaged_organization_ids, queue_for
+from ..queue import TaskPaginator, engaged_organization_ids, queue_for
 
 PAGE_SIZE = 25
 
@@ -34,7 +33,7 @@ def queue(request):
         category=filters.get("category", ""),
         due=filters.get("due", ""),
     )
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = TaskPaginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from ..lookups import (
 )
 from ..models import OPEN_STATUSES, BudgetRequest, Status, Task, TaskEvent
 from ..permissions import is_client, is_engaged_assistant
+from ..queue import TaskPaginator
 from ..search import search_tasks
 
 PAGE_SIZE = 25
@@ -58,8 +58,7 @@ def task_list(request):
         tasks = tasks.filter(status=status)
     if query:
         tasks = search_tasks(tasks, query)
-    tasks = tasks.select_related("organization", "assignee").in_queue_order()
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = TaskPaginator(tasks.in_queue_order(), PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
