@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone as django_timezone
 
 from clients.models import Organization
@@ -122,7 +123,7 @@ class Task(models.Model):
             # due times last in ascending order, as the queue wants).
             models.Index(
                 fields=["-priority", "due_at", "created_at", "id"],
-                include=["organization", "assignee", "status"],
+                include=["organization", "assignee"],
                 name="task_queue_order",
                 condition=Q(status__in=["new", "in_progress", "waiting"]),
             ),
@@ -138,6 +139,9 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("tasks:detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

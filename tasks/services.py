@@ -219,19 +219,24 @@ def _assign(task: Task, assistant: User) -> Task:
 def claim_next_task(*, assistant: User) -> Task | None:
     """The top of the pool across the assistant's clients, claimed atomically.
 
-    Rows another assistant is claiming at this instant are skipped, not waited for, so two
-    assistants pressing "Take next" together get two different tasks."""
+    The first few candidates are read in queue order without a lock; then the best of them
+    that no one else is claiming at this instant is locked (rows being claimed are skipped, not
+    waited for), so two assistants pressing "Take next" together get two different tasks.
+    PostgreSQL checks status and assignee again on the row it locks."""
     from .queue import pool_for
 
-    task = (
-        pool_for(assistant)
-        .select_for_update(skip_locked=True, of=("self",))
-        .in_queue_order()
-        .first()
-    )
-    if task is None:
-        return None
-    return _assign(task, assistant)
+    pool = pool_for(assistant).in_queue_order()
+    for window in (16, 256, None):
+        ids = pool.values_list("id", flat=True)
+        candidates = list(ids[:window] if window else ids)
+        if not candidates:
+            return None
+        task = (
+            pool.filter(id__in=candidates).select_for_update(skip_locked=True, of=("self",)).first()
+        )
+        if task is not None:
+            return _assign(task, assistant)
+    return None
 
 
 def _check_milestone(task: Task) -> None:
