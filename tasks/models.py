@@ -127,6 +127,14 @@ class Task(models.Model):
                 name="task_queue_order",
                 condition=Q(status__in=["new", "in_progress", "waiting"]),
             ),
+            # The pool in queue order: a claimed task leaves it, so Take next never walks past
+            # work that is already taken.
+            models.Index(
+                fields=["-priority", "due_at", "created_at", "id"],
+                include=["organization", "assignee"],
+                name="task_pool_order",
+                condition=Q(status="new"),
+            ),
             # Counting a queue, and the open work of one client.
             models.Index(
                 fields=["organization", "assignee"],

@@ -67,9 +67,9 @@ def _redis_problem(settings) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _axes_fresh(settings):
-    """Each test starts with no failed logins remembered."""
-    settings.AXES_ENABLED = True
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    """Files the tests upload land in a folder of their own, not in var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

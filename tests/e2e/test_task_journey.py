@@ -40,12 +40,10 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
     assistant,
     password,
     mailoutbox,
-    settings,
     tmp_path,
     log_in,
     screenshot,
 ):
-    settings.MEDIA_ROOT = tmp_path / "media"
     quote = tmp_path / "venue-quote.pdf"
     quote.write_bytes(QUOTE_PDF)
     due = timezone.localdate(timezone=zoneinfo.ZoneInfo(owner.timezone)) + timedelta(days=3)
