@@ -175,6 +175,12 @@ def _moves_for(task: Task, *, assistant: bool) -> list[Status]:
     return moves
 
 
+def _form_error(form) -> services.TaskError:
+    return services.TaskError(
+        " ".join(message for errors in form.errors.values() for message in errors)
+    )
+
+
 def _refuse(request, task: Task, error: Exception, **forms):
     """Re-show the task with the reason; nothing was changed."""
     messages.error(request, str(error))
@@ -253,9 +259,7 @@ def time_log(request, pk: int):
         return _refuse(
             request,
             task,
-            services.TaskError(
-                " ".join(message for errors in form.errors.values() for message in errors)
-            ),
+            _form_error(form),
             time_form=form,
         )
     try:
@@ -333,9 +337,7 @@ def attachment_add(request, pk: int):
         return _refuse(
             request,
             task,
-            services.TaskError(
-                " ".join(message for errors in form.errors.values() for message in errors)
-            ),
+            _form_error(form),
             attachment_form=form,
         )
     services.attachment_add(actor=request.user, task=task, upload=form.cleaned_data["file"])
