@@ -148,3 +148,13 @@ def test_roster_query_count_does_not_grow_with_members(
     with django_assert_num_queries(expected):
         response = client.get(ROSTER)
     assert len(response.context["page"].object_list) == 22
+
+
+def test_adding_to_another_organizations_roster_is_404(client_for, outsider, organization):
+    response = client_for(outsider).post(
+        roster_url(organization, "roster:new"),
+        {"name": "Planted", "email": "planted@example.com", "location": ""},
+    )
+
+    assert response.status_code == 404
+    assert not TeamMember.objects.exists()

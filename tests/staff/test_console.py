@@ -1,8 +1,9 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Invitation
 from assistants.models import Engagement
@@ -42,6 +43,17 @@ def test_staff_actions_on_an_id_are_404_for_non_admins(
     assert client.post(reverse("staff:deactivate", args=[victim.pk])).status_code == 404
     assert client.post(reverse("staff:engagement_end", args=[engagement.pk])).status_code == 404
     assert client.post(reverse("staff:engagement_edit", args=[engagement.pk])).status_code == 404
+    invitation = Invitation.objects.create(
+        email="new@example.com",
+        role="assistant",
+        token="t",
+        invited_by=victim,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    assert client.post(reverse("staff:invitation_resend", args=[invitation.pk])).status_code == 404
+    assert client.post(reverse("staff:invitation_revoke", args=[invitation.pk])).status_code == 404
+    invitation.refresh_from_db()
+    assert (invitation.token, invitation.revoked_at) == ("t", None)
     victim.refresh_from_db()
     engagement.refresh_from_db()
     assert victim.is_active
