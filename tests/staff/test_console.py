@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from accounts.models import Invitation
 from assistants.models import Engagement
-from tests.factories import AssistantFactory, EngagementFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    AdminFactory,
+    AssistantFactory,
+    EngagementFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from tests.helpers import queries_for
 from vapportal.models import AuditEvent
 
@@ -322,3 +328,27 @@ def test_audit_list_query_count_does_not_grow(
 
     with django_assert_num_queries(expected):
         client.get(reverse("staff:audit"))
+
+
+def test_invitation_list_query_count_does_not_grow(
+    client_for, admin_user, organization, django_assert_num_queries
+):
+    from accounts.services import invitation_create
+
+    client = client_for(admin_user)
+    invitation_create(
+        actor=admin_user, email="a@example.com", role="owner", organization=organization
+    )
+    expected = queries_for(lambda: client.get(reverse("staff:invitations")))
+
+    for n in range(12):
+        invitation_create(
+            actor=AdminFactory(),
+            email=f"p{n}@example.com",
+            role="manager",
+            organization=organization,
+        )
+
+    with django_assert_num_queries(expected):
+        response = client.get(reverse("staff:invitations"))
+    assert len(response.context["page"].object_list) == 13
