@@ -205,6 +205,23 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
 
+    def selects(self) -> list[dict]:
+        """Each filter with its options and which one is chosen, worked out once here rather
+        than per option in the template."""
+        selects = []
+        for field in self:
+            chosen = str(field.value() or "")
+            choices = field.field.choices
+            if isinstance(field.field, forms.ModelChoiceField):
+                # One plain query, rather than the field's count and server-side cursor.
+                choices = [("", field.field.empty_label)] + [
+                    (item.pk, field.field.label_from_instance(item))
+                    for item in field.field.queryset
+                ]
+            options = [(str(value), label, str(value) == chosen) for value, label in choices]
+            selects.append({"name": field.html_name, "label": field.label, "options": options})
+        return selects
+
 
 class TaskSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")

@@ -1,7 +1,10 @@
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
 register = template.Library()
 
@@ -56,3 +59,40 @@ def minutes(value: int | None) -> str:
     if hours and rest:
         return f"{hours} h {rest} min"
     return f"{hours} h" if hours else f"{rest} min"
+
+
+# Badges are filters rather than includes: they stand in every row of the longest lists.
+STATUS_BADGES = {
+    "new": ("primary", "New"),
+    "in_progress": ("info", "In progress"),
+    "waiting": ("warning", "Waiting on client"),
+    "done": ("success", "Done"),
+    "cancelled": ("secondary", "Cancelled"),
+}
+PRIORITY_BADGES = {3: ("danger", "Urgent"), 2: ("warning", "High"), 0: ("light", "Low")}
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    colour, label = STATUS_BADGES[status]
+    return format_html('<span class="badge text-bg-{}">{}</span>', colour, label)
+
+
+@register.filter
+def priority_badge(priority: int) -> str:
+    """Urgent, high and low stand out; normal, the usual case, shows nothing."""
+    if priority not in PRIORITY_BADGES:
+        return ""
+    colour, label = PRIORITY_BADGES[priority]
+    return format_html('<span class="badge text-bg-{}">{}</span>', colour, label)
+
+
+@register.filter
+def due(task) -> str:
+    """The task's due time in the viewer's time zone, flagged when overdue."""
+    if task.due_at is None:
+        return mark_safe('<span class="text-secondary">No due time</span>')
+    when = date_format(localtime(task.due_at), "D j M, H:i")
+    if task.is_overdue:
+        return format_html('<span class="text-danger fw-semibold">Overdue · {}</span>', when)
+    return format_html("<span>{}</span>", when)
