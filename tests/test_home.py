@@ -1,5 +1,6 @@
 import json
 
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import EngagementFactory, TeamMemberFactory
@@ -79,9 +80,7 @@ def test_pages_carry_a_strict_content_security_policy(client_for, owner):
     assert "<script>" not in response.content.decode()
 
 
-def test_forms_are_csrf_protected(client, owner, password):
-    from django.test import Client
-
+def test_forms_are_csrf_protected(owner, password):
     strict = Client(enforce_csrf_checks=True)
 
     response = strict.post(
