@@ -1,7 +1,7 @@
 """Loads the demo people, organizations and a week of work. Safe to run again: it updates
 what exists and leaves the demo work as it finds it."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -12,7 +12,8 @@ from accounts.models import User
 from assistants.models import AssistantProfile, Authority, Engagement
 from clients.models import Membership, Organization, TeamMember
 from tasks import projects, services
-from tasks.models import Category, Priority, Project, Status, Task
+from tasks.models import Category, Priority, Project, RecurringTask, Status, Task
+from tasks.recurring import recurring_task_create
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             )
         _demo_tasks(bergstrom, renard, jill, rhonda)
         _demo_project(bergstrom, renard, rhonda)
+        _demo_recurring(bergstrom, renard, rhonda)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
         )
@@ -162,6 +164,37 @@ def _demo_tasks(organization, owner, manager, assistant) -> None:
     services.task_move(actor=assistant, task=done, to=Status.DONE)
     services.task_thank(
         actor=owner, task=done, note="Booked before I even thought of it. Thank you, Rhonda!"
+    )
+
+
+def _demo_recurring(organization, owner, assistant) -> None:
+    """Renard's weekly numbers and the monthly close, which Rhonda always handles."""
+    if RecurringTask.objects.filter(organization=organization).exists():
+        return
+    today = timezone.localdate(timezone=organization.zone)
+    recurring_task_create(
+        actor=owner,
+        organization=organization,
+        title="Compile last week's sales numbers for both dealerships",
+        rrule="FREQ=WEEKLY;BYDAY=MO",
+        starts_on=today,
+        due_time=time(9, 0),
+        timezone=organization.timezone,
+        category=Category.CLERICAL,
+        budget_minutes=45,
+        lead_days=1,
+        assignee=assistant,
+    )
+    recurring_task_create(
+        actor=owner,
+        organization=organization,
+        title="Send the month-end vendor invoices to accounting",
+        rrule="FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        starts_on=today,
+        due_time=time(15, 0),
+        timezone=organization.timezone,
+        category=Category.VENDORS,
+        lead_days=3,
     )
 
 
