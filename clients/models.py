@@ -77,8 +77,15 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} of {self.organization}"
 
 
-class TeamMemberQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "TeamMemberQuerySet":
+class OrganizationRowsQuerySet(models.QuerySet):
+    """For models whose rows each belong to one organization: a row is visible to whoever
+    may see its organization."""
+
+    def visible_to(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
         return self.filter(organization__in=Organization.objects.visible_to(user))
 
 
@@ -95,7 +102,7 @@ class TeamMember(models.Model):
     created_at = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TeamMemberQuerySet.as_manager()
+    objects = OrganizationRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]

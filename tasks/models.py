@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone as django_timezone
 
-from clients.models import Organization
+from clients.models import Organization, OrganizationRowsQuerySet
 from vapportal.timezones import validate_timezone
 
 
@@ -40,19 +40,7 @@ class Category(models.TextChoices):
     OTHER = "other", "Other"
 
 
-def _visible_organizations(user):
-    return Organization.objects.visible_to(user)
-
-
-class TaskQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "TaskQuerySet":
-        """Tasks of the organizations the person may see (DESIGN: tenancy)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(organization__in=_visible_organizations(user))
-
+class TaskQuerySet(OrganizationRowsQuerySet):
     def open(self) -> "TaskQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
 
@@ -318,15 +306,6 @@ class Acknowledgement(models.Model):
         return f"{self.from_user} thanked {self.to_user} for {self.task}"
 
 
-class ProjectQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ProjectQuerySet":
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(organization__in=_visible_organizations(user))
-
-
 class Project(models.Model):
     """Tasks toward one outcome, with milestones the owner may have to approve."""
 
@@ -345,7 +324,7 @@ class Project(models.Model):
     state = models.CharField(max_length=10, choices=State, default=State.ACTIVE)
     created_at = models.DateTimeField(default=django_timezone.now)
 
-    objects = ProjectQuerySet.as_manager()
+    objects = OrganizationRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["target_date", "title"]
@@ -377,14 +356,7 @@ class Milestone(models.Model):
         return self.needs_approval and self.approved_at is None
 
 
-class RecurringTaskQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "RecurringTaskQuerySet":
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(organization__in=_visible_organizations(user))
-
+class RecurringTaskQuerySet(OrganizationRowsQuerySet):
     def running(self) -> "RecurringTaskQuerySet":
         return self.filter(paused=False, ended_at__isnull=True, organization__active=True)
 
