@@ -131,6 +131,7 @@ def _detail_context(request, task: Task, **forms) -> dict:
     )
     logged = task.time_entries.aggregate(total=Sum("minutes"))["total"] or 0
     checklist = list(task.checklist.all())
+    thanks = list(task.acknowledgements.select_related("from_user"))
     return {
         "task": task,
         "is_client": client,
@@ -146,7 +147,7 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "pending_budget_request": task.budget_requests.filter(
             decision=BudgetRequest.Decision.PENDING
         ).first(),
-        "thanks": task.acknowledgements.select_related("from_user"),
+        "thanks": thanks,
         "moves": _moves_for(task, assistant=assistant),
         "question": task.events.filter(kind=TaskEvent.Kind.MOVED, to_status=Status.WAITING).last()
         if task.status == Status.WAITING
@@ -156,7 +157,7 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "budget_form": forms.get("budget_form") or BudgetRequestForm(),
         "thanks_form": forms.get("thanks_form") or ThanksForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
-        "already_thanked": task.acknowledgements.filter(from_user=user).exists(),
+        "already_thanked": any(ack.from_user_id == user.pk for ack in thanks),
     }
 
 
