@@ -385,7 +385,7 @@ class BenchRun:
         expected = {
             "/help/": b"How VA Portal works",
             "/tasks/queue/": b'id="queue"',
-            "/tasks/queue/?page=200": b"Page 200 of",
+            "/tasks/queue/?page=200": b"Page 200<",
             f"/tasks/{people['task_id']}/": b"Any update on this?",
         }
         for path, marker in expected.items():

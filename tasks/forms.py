@@ -180,9 +180,7 @@ class AttachmentForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    organization = forms.ModelChoiceField(
-        queryset=Organization.objects.none(), required=False, empty_label="All clients"
-    )
+    organization = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     status = forms.ChoiceField(
         choices=[
             ("", "Any status"),
@@ -201,9 +199,9 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, organizations, **kwargs):
+    def __init__(self, *args, organizations: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organizations
+        self.fields["organization"].choices = [("", "All clients"), *organizations]
 
     def selects(self) -> list[dict]:
         """Each filter with its options and which one is chosen, worked out once here rather
@@ -211,14 +209,9 @@ class QueueFilterForm(forms.Form):
         selects = []
         for field in self:
             chosen = str(field.value() or "")
-            choices = field.field.choices
-            if isinstance(field.field, forms.ModelChoiceField):
-                # One plain query, rather than the field's count and server-side cursor.
-                choices = [("", field.field.empty_label)] + [
-                    (item.pk, field.field.label_from_instance(item))
-                    for item in field.field.queryset
-                ]
-            options = [(str(value), label, str(value) == chosen) for value, label in choices]
+            options = [
+                (str(value), label, str(value) == chosen) for value, label in field.field.choices
+            ]
             selects.append({"name": field.html_name, "label": field.label, "options": options})
         return selects
 

@@ -219,20 +219,21 @@ def _assign(task: Task, assistant: User) -> Task:
 def claim_next_task(*, assistant: User) -> Task | None:
     """The top of the pool across the assistant's clients, claimed atomically.
 
-    The first few candidates are read in queue order without a lock; then the best of them
-    that no one else is claiming at this instant is locked (rows being claimed are skipped, not
-    waited for), so two assistants pressing "Take next" together get two different tasks.
-    PostgreSQL checks status and assignee again on the row it locks."""
+    One statement takes the first few candidates in queue order and locks the best of them
+    that no one else is claiming at this instant (rows being claimed are skipped, not waited
+    for), so two assistants pressing "Take next" together get two different tasks. PostgreSQL
+    checks status and assignee again on the row it locks. Only when every candidate is being
+    claimed does it look further down the pool."""
     from .queue import pool_for
 
     pool = pool_for(assistant).in_queue_order()
     for window in (16, 256, None):
-        ids = pool.values_list("id", flat=True)
-        candidates = list(ids[:window] if window else ids)
-        if not candidates:
-            return None
+        candidates = pool.values("id")[:window] if window else pool.values("id")
         task = (
-            pool.filter(id__in=candidates).select_for_update(skip_locked=True, of=("self",)).first()
+            pool.filter(id__in=candidates)
+            .select_related("organization")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
         )
         if task is not None:
             return _assign(task, assistant)

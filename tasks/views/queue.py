@@ -4,11 +4,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from clients.models import Organization
-
 from .. import services
 from ..forms import QueueFilterForm
-from ..queue import TaskPaginator, engaged_organization_ids, queue_for
+from ..queue import TaskPaginator, engaged_organizations, queue_for
 
 PAGE_SIZE = 25
 
@@ -22,13 +20,13 @@ def _assistant_required(request) -> None:
 def queue(request):
     """Every client's open work in one list: the assistant's own tasks and the pool."""
     _assistant_required(request)
-    organizations = Organization.objects.filter(pk__in=engaged_organization_ids(request.user))
+    organizations = engaged_organizations(request.user)
     form = QueueFilterForm(request.GET or None, organizations=organizations)
     filters = form.cleaned_data if form.is_valid() else {}
-    organization = filters.get("organization")
     tasks = queue_for(
         request.user,
-        organization_id=organization.pk if organization else None,
+        organization_ids=[pk for pk, _ in organizations],
+        organization_id=filters.get("organization"),
         status=filters.get("status", ""),
         category=filters.get("category", ""),
         due=filters.get("due", ""),
@@ -46,9 +44,9 @@ def queue(request):
 @login_required
 @require_POST
 def take_next(request):
-    _assistant_required(request)
     task = services.claim_next_task(assistant=request.user)
     if task is None:
+        _assistant_required(request)  # only an assistant's clients have a pool to take from
         messages.info(request, "The pool is empty: nothing is waiting to be taken.")
         return redirect("tasks:queue")
     messages.success(request, f"You took “{task.title}” for {task.organization}.")

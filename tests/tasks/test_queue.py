@@ -169,6 +169,45 @@ def test_queue_query_count_does_not_grow_with_tasks(
     assert len(response.context["page"].object_list) == 21
 
 
+def test_queue_pages_through_its_tasks_without_counting_them(
+    client_for, owner, assistant, organization
+):
+    for n in range(30):
+        make_task(organization, owner, title=f"task {n:02}")
+    client = client_for(assistant)
+
+    first = client.get(QUEUE).content.decode()
+    second = client.get(QUEUE, {"page": 2}).content.decode()
+
+    assert first.count('<tr id="task-') == 25
+    assert "page=2" in first and "Previous" not in first
+    assert second.count('<tr id="task-') == 5
+    assert "page=1" in second and "Next" not in second
+
+
+def test_a_page_past_the_end_of_the_queue_shows_the_last_page(
+    client_for, owner, assistant, organization
+):
+    for _ in range(30):
+        make_task(organization, owner)
+
+    past = client_for(assistant).get(QUEUE, {"page": 99})
+    nonsense = client_for(assistant).get(QUEUE, {"page": "last"})
+
+    assert past.context["page"].number == 2
+    assert len(past.context["page"]) == 5
+    assert nonsense.context["page"].number == 1
+
+
+def test_queue_rows_escape_what_clients_wrote(client_for, owner, assistant, organization):
+    make_task(organization, owner, title="<script>alert(1)</script> & co")
+
+    body = client_for(assistant).get(QUEUE).content.decode()
+
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in body
+
+
 def test_hand_over_moves_open_tasks_to_the_new_assistant(
     admin_user, owner, assistant, organization
 ):

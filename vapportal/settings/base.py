@@ -126,7 +126,6 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # No inline scripts or styles anywhere; htmx is told not to inject its indicator styles.
 CONTENT_SECURITY_POLICY = {

@@ -1,7 +1,6 @@
 import markdown as markdown_lib
 import nh3
 from django import template
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
@@ -92,7 +91,8 @@ def due(task) -> str:
     """The task's due time in the viewer's time zone, flagged when overdue."""
     if task.due_at is None:
         return mark_safe('<span class="text-secondary">No due time</span>')
-    when = date_format(localtime(task.due_at), "D j M, H:i")
+    local = localtime(task.due_at)
+    when = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"  # “Fri 27 Nov, 09:30”
     if task.is_overdue:
         return format_html('<span class="text-danger fw-semibold">Overdue · {}</span>', when)
     return format_html("<span>{}</span>", when)
