@@ -99,6 +99,9 @@ class TeamMember(models.Model):
     email = models.EmailField()
     location = models.CharField("location or department", max_length=120, blank=True)
     active = models.BooleanField(default=True)
+    # Set when a check-in to this address bounced for good; cleared when the address changes.
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -37,7 +37,7 @@ def test_owner_dashboard_shows_team_size_and_assistants(
 
     assert "Bergstrom Cars" in body
     assert "Rhonda Hayes" in body
-    assert '<div class="stat">3</div>' in body
+    assert "3 on the team" in body
 
 
 def test_assistant_dashboard_lists_only_active_clients(client_for, assistant, other_organization):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("checkins/team/", include("clients.roster_urls")),
+    path("checkins/", include("checkins.urls")),
     path("tasks/", include("tasks.urls")),
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import Invitation, User
 from assistants.models import Engagement
+from checkins import services as checkin_services
 from clients.models import Membership, Organization
 from tasks import dashboards
 
@@ -49,7 +50,11 @@ def home(request):
             ),
         )
     )
-    return render(request, "dashboard/owner.html", dashboards.owner_dashboard(user, organizations))
+    context = dashboards.owner_dashboard(user, organizations)
+    todays = checkin_services.todays_checkins(context["organizations"])
+    for organization in context["organizations"]:
+        organization.todays_checkin = todays.get(organization.pk)
+    return render(request, "dashboard/owner.html", context)
 
 
 def _admin_dashboard() -> dict:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "assistants",
     "staff",
     "tasks",
+    "checkins",
 ]
 
 MIDDLEWARE = [
@@ -133,7 +134,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        # YouTube's still of a check-in video.
+        "img-src": [SELF, "data:", "https://img.youtube.com"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
@@ -181,7 +183,17 @@ CELERY_BEAT_SCHEDULE = {
     "recurring-tasks": {"task": "tasks.tasks.recurring_tasks_dispatch", "schedule": 300},
     "due-reminders": {"task": "tasks.tasks.due_reminders_dispatch", "schedule": 300},
     "notification-digests": {"task": "tasks.tasks.notification_digests_dispatch", "schedule": 300},
+    "checkins": {"task": "checkins.tasks.checkins_dispatch", "schedule": 60},
 }
+
+# The daily check-in. A delivery still queued this long after it was due lost its task and
+# is queued again; one claimed for sending this long ago lost its worker mid-send and is
+# marked failed, never sent twice. A temporary SMTP failure waits 30 s, then twice as long...
+CHECKIN_REQUEUE_AFTER = env.int("CHECKIN_REQUEUE_AFTER", default=120)
+CHECKIN_SENDING_LEASE = env.int("CHECKIN_SENDING_LEASE", default=600)
+CHECKIN_RETRY_BACKOFF = env.int("CHECKIN_RETRY_BACKOFF", default=30)
+CHECKIN_APPROVAL_MAX_AGE = 7 * 24 * 3600
+CHECKIN_ARCHIVE_MAX_AGE = 400 * 24 * 3600
 
 LOGGING = {
     "version": 1,
