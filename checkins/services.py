@@ -204,8 +204,7 @@ def checkin_write(
     checkin.save()
     checkin.people.set(content.people if content.recipients == Recipients.PEOPLE else [])
     _event(checkin, actor, "", "Written")
-    _act(actor, checkin, action, send_on)
-    return checkin
+    return _act(actor, checkin, action, send_on)
 
 
 @transaction.atomic
@@ -222,21 +221,19 @@ def checkin_edit(
     checkin.save()
     checkin.people.set(content.people if content.recipients == Recipients.PEOPLE else [])
     _event(checkin, actor, checkin.status, "Edited")
-    _act(actor, checkin, action, send_on)
-    return checkin
+    return _act(actor, checkin, action, send_on)
 
 
-def _act(actor: User, checkin: CheckIn, action: str, send_on: date | None) -> None:
+def _act(actor: User, checkin: CheckIn, action: str, send_on: date | None) -> CheckIn:
     if action == "draft":
-        return
+        return checkin
     if action == "submit":
-        checkin_submit(actor=actor, checkin=checkin, send_on=send_on)
-    elif action in ("schedule", "send_now"):
-        checkin_schedule(
+        return checkin_submit(actor=actor, checkin=checkin, send_on=send_on)
+    if action in ("schedule", "send_now"):
+        return checkin_schedule(
             actor=actor, checkin=checkin, send_on=send_on if action == "schedule" else None
         )
-    else:
-        raise CheckInError("Choose what to do with the check-in.")
+    raise CheckInError("Choose what to do with the check-in.")
 
 
 def _locked(checkin: CheckIn) -> CheckIn:

@@ -51,6 +51,13 @@ class RosterImportReport:
 def team_member_save(*, actor: User, member: TeamMember) -> TeamMember:
     creating = member.pk is None
     member.email = member.email.lower()
+    stored_email = (
+        None
+        if creating
+        else TeamMember.objects.filter(pk=member.pk).values_list("email", flat=True).first()
+    )
+    if stored_email is not None and stored_email != member.email:
+        member.bounced_at, member.bounce_reason = None, ""  # a new address gets a new chance
     member.save()
     audit_record(
         actor=actor,

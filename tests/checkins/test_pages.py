@@ -1,8 +1,11 @@
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from checkins import services
-from checkins.models import CheckIn
+from checkins.models import CheckIn, Delivery
+from clients.models import TeamMember
+from tests.helpers import queries_for
 
 from .conftest import content
 
@@ -32,3 +35,118 @@ def test_the_pages_of_a_sent_check_in_render(
     assert page.status_code == 200
     assert "You were great" in page.content.decode()
     assert CheckIn.objects.get().status == "sent"
+
+
+def test_history_query_count_does_not_grow_with_check_ins(
+    client_for, owner, organization, team, django_assert_num_queries
+):
+    client = client_for(owner)
+    services.checkin_write(actor=owner, organization=organization, content=content())
+    expected = queries_for(lambda: client.get(reverse("checkins:list")))
+
+    for n in range(15):
+        services.checkin_write(
+            actor=owner, organization=organization, content=content(subject=f"Note {n}")
+        )
+    with django_assert_num_queries(expected):
+        response = client.get(reverse("checkins:list"))
+    assert len(response.context["page"].object_list) == 16
+
+
+def test_history_searches_and_shows_delivery_counts(
+    client_for, owner, organization, team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.checkin_write(
+            actor=owner,
+            organization=organization,
+            content=content(subject="Inventory count", new_process="Count cars on Fridays"),
+            action="send_now",
+        )
+    services.checkin_write(actor=owner, organization=organization, content=content())
+
+    body = client_for(owner).get(reverse("checkins:list"), {"q": "fridays"}).content.decode()
+
+    assert "Inventory count" in body
+    assert "Good morning, team" not in body
+    assert f"{len(team)} of {len(team)}" in body
+
+
+def test_the_report_query_count_does_not_grow_with_recipients(
+    client_for, owner, organization, django_assert_num_queries
+):
+    client = client_for(owner)
+    checkin = services.checkin_write(actor=owner, organization=organization, content=content())
+    members = TeamMember.objects.bulk_create(
+        TeamMember(organization=organization, name=f"Person {n}", email=f"p{n}@example.com")
+        for n in range(1000)
+    )
+    Delivery.objects.create(checkin=checkin, team_member=members[0], email=members[0].email)
+    url = checkin.get_absolute_url()
+    expected = queries_for(lambda: client.get(url))
+
+    Delivery.objects.bulk_create(
+        Delivery(checkin=checkin, team_member=member, email=member.email, status=status)
+        for member, status in zip(members[1:], ["sent", "failed", "queued"] * 400, strict=False)
+    )
+    with django_assert_num_queries(expected):
+        response = client.get(url)
+    assert response.context["counts"] == {"queued": 334, "sending": 0, "sent": 333, "failed": 333}
+
+
+def test_the_owners_dashboard_tells_todays_check_in(
+    client_for, owner, organization, team, django_capture_on_commit_callbacks
+):
+    client = client_for(owner)
+    assert "Write today's check-in" in client.get(reverse("home")).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.checkin_write(
+            actor=owner, organization=organization, content=content(), action="send_now"
+        )
+
+    body = client.get(reverse("home")).content.decode()
+    assert f"Sent to {len(team)} of {len(team)}" in body
+
+
+def test_a_subject_or_sender_with_a_line_break_cannot_add_headers(
+    owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
+):
+    checkin_settings.sender_name = "Renard\r\nBcc: spy@example.com"
+    checkin_settings.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.checkin_write(
+            actor=owner,
+            organization=organization,
+            content=content(subject="Hello\r\nBcc: spy@example.com"),
+            action="send_now",
+        )
+
+    message = mail.outbox[0].message()
+    assert message["Bcc"] is None
+    assert "spy@example.com" not in mail.outbox[0].recipients()
+    assert "\n" not in message["Subject"] and "\n" not in message["From"]
+
+
+def test_a_bounced_address_is_flagged_on_the_roster_and_left_out_until_it_changes(
+    client_for, owner, organization, team, django_capture_on_commit_callbacks
+):
+    ann = team[0]
+    ann.bounced_at, ann.bounce_reason = timezone.now(), "550 5.1.1 No such user"
+    ann.save()
+    client = client_for(owner)
+
+    roster = client.get(reverse("roster:list")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.checkin_write(
+            actor=owner, organization=organization, content=content(), action="send_now"
+        )
+
+    assert "Email bounced" in roster and "No such user" in roster
+    assert ann.email not in [m.to[0] for m in mail.outbox]
+    client.post(
+        reverse("roster:edit", args=[ann.pk]),
+        {"name": ann.name, "email": "ann.lee@example.com", "location": ann.location},
+    )
+    ann.refresh_from_db()
+    assert ann.bounced_at is None
