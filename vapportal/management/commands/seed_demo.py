@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from assistants.models import AssistantProfile, Authority, Engagement
+from checkins import services as checkin_services
+from checkins.models import CheckIn, WhenMissing
 from clients.models import Membership, Organization, TeamMember
 from tasks import projects, services
 from tasks.models import Category, Priority, Project, RecurringTask, Status, Task
@@ -96,6 +98,7 @@ class Command(BaseCommand):
         _demo_tasks(bergstrom, renard, jill, rhonda)
         _demo_project(bergstrom, renard, rhonda)
         _demo_recurring(bergstrom, renard, rhonda)
+        _demo_checkins(bergstrom, renard, rhonda)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
         )
@@ -251,6 +254,38 @@ def _demo_project(organization, owner, assistant) -> None:
         category=Category.PROJECT,
         milestone=hire,
     )
+
+
+def _demo_checkins(organization, owner, assistant) -> None:
+    """Renard's settings (07:45 on weekdays, remind him when nothing is written), his first
+    check-in sent to the team, and a draft Rhonda wrote from his dictated notes, waiting for
+    his approval."""
+    checkin_settings = checkin_services.checkin_settings_for(organization)
+    checkin_settings.when_missing = WhenMissing.REMIND
+    checkin_settings.save(update_fields=["when_missing", "updated_at"])
+    if not CheckIn.objects.filter(organization=organization).exists():
+        checkin_services.checkin_write(
+            actor=owner,
+            organization=organization,
+            content=checkin_services.Content(
+                subject="Good morning, Bergstrom Cars",
+                message="A quick note before the lots open: October was our best month this year.",
+                thanks="Thank you, all of you: customers keep telling me how well they are "
+                "treated at every dealership.",
+            ),
+            action="send_now",
+        )
+        checkin_services.checkin_write(
+            actor=assistant,
+            organization=organization,
+            content=checkin_services.Content(
+                subject="New process: evaluations",
+                message="From next week, evaluations go through the outside firm.",
+                new_process="1. Your manager books a slot\n2. The firm sends the form\n"
+                "3. You get the summary by email",
+            ),
+            action="submit",
+        )
 
 
 def _user(email: str, name: str, tz: str, *, is_staff: bool = False) -> User:
