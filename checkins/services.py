@@ -443,7 +443,7 @@ def checkins_dispatch(*, now: datetime | None = None) -> DispatchReport:
     report.reminded, report.standing_notes = _missing_days(now)
     due = CheckIn.objects.filter(status=Status.SCHEDULED, send_at__lte=now).order_by("send_at")
     for checkin_id in due.values_list("id", flat=True)[:100]:
-        report.started += checkin_start(checkin_id=checkin_id)
+        report.started += checkin_start(checkin_id=checkin_id, now=now)
     report.requeued = _requeue_stalled(now)
     report.lost = _give_up_on_lost_sends(now)
     report.finished = _finish_sent()
@@ -526,23 +526,25 @@ def _standing_note(checkin_settings: CheckInSettings, day: date, send_at: dateti
     return 1
 
 
-def checkin_start(*, checkin_id: int) -> int:
+def checkin_start(*, checkin_id: int, now: datetime | None = None) -> int:
     """Move a due check-in to sending: one delivery row per recipient, then the batches are
     queued after commit. Returns 1 if this call started it, 0 if another did."""
+    now = now or timezone.now()
     with transaction.atomic():
         checkin = (
             CheckIn.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("organization")
-            .filter(pk=checkin_id, status=Status.SCHEDULED, send_at__lte=timezone.now())
+            .filter(pk=checkin_id, status=Status.SCHEDULED, send_at__lte=now)
             .first()
         )
         if checkin is None:
             return 0
-        now = timezone.now()
+        # Made here if need be: the batches read the sender and Reply-To from it.
+        checkin_settings = checkin_settings_for(checkin.organization)
         Delivery.objects.bulk_create(
             [
                 Delivery(checkin=checkin, team_member=member, email=member.email, queued_at=now)
-                for member in recipients_of(checkin)
+                for member in recipients_of(checkin, checkin_settings)
             ],
             ignore_conflicts=True,
             batch_size=1000,
