@@ -31,9 +31,12 @@ def queue(request):
         category=filters.get("category", ""),
         due=filters.get("due", ""),
     )
-    page = TaskPaginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = TaskPaginator(tasks, PAGE_SIZE).get_page(
+        request.GET.get("page"), after=request.GET.get("after")
+    )
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("after", None)
     return render(
         request,
         "tasks/queue.html",

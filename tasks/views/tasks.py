@@ -58,9 +58,12 @@ def task_list(request):
         tasks = tasks.filter(status=status)
     if query:
         tasks = search_tasks(tasks, query)
-    page = TaskPaginator(tasks.in_queue_order(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = TaskPaginator(tasks.in_queue_order(), PAGE_SIZE).get_page(
+        request.GET.get("page"), after=request.GET.get("after")
+    )
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("after", None)
     return render(
         request,
         "tasks/task_list.html",

@@ -185,6 +185,41 @@ def test_queue_pages_through_its_tasks_without_counting_them(
     assert "page=1" in second and "Next" not in second
 
 
+def test_following_next_visits_every_task_once_in_queue_order(
+    client_for, owner, assistant, organization
+):
+    now = timezone.now()
+    for n in range(60):
+        due = None if n % 3 == 0 else now + timedelta(hours=n % 7)
+        make_task(organization, owner, priority=n % 4, due_at=due)
+    client = client_for(assistant)
+    expected = list(
+        Task.objects.filter(organization=organization).in_queue_order().values_list("id", flat=True)
+    )
+
+    seen, url, params = [], QUEUE, {}
+    while True:
+        page = client.get(url, params).context["page"]
+        seen += [task.pk for task in page]
+        if not page.has_next:
+            break
+        params = {"page": page.next_page_number(), "after": page.after}
+
+    assert seen == expected
+
+
+def test_a_position_that_is_not_one_falls_back_to_the_page_number(
+    client_for, owner, assistant, organization
+):
+    for _ in range(30):
+        make_task(organization, owner)
+
+    page = client_for(assistant).get(QUEUE, {"page": 2, "after": "1.x.2.3"}).context["page"]
+
+    assert page.number == 2
+    assert len(page) == 5
+
+
 def test_a_page_past_the_end_of_the_queue_shows_the_last_page(
     client_for, owner, assistant, organization
 ):
