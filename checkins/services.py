@@ -645,6 +645,16 @@ def deliver_batch(delivery_ids: list[int], *, retry_in: timedelta = timedelta(0)
     renders: dict[int, tuple[str, str]] = {}
     connection = get_connection()
     try:
+        # Opened here, the connection stays open for the whole batch (send() would otherwise
+        # open and close one per message).
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:
+        Delivery.objects.filter(pk__in=rows, status=Delivery.Status.QUEUED).update(
+            queued_at=timezone.now() + retry_in
+        )
+        result.retry_ids, result.error = list(delivery_ids), f"{type(error).__name__}: {error}"
+        return result
+    try:
         for position, pk in enumerate(delivery_ids):
             row = rows.get(pk)
             if row is None or not _claim(row):

@@ -230,7 +230,8 @@ def claim_next_task(*, assistant: User) -> Task | None:
     for window in (16, 256, None):
         candidates = pool.values("id")[:window] if window else pool.values("id")
         task = (
-            pool.filter(id__in=candidates)
+            Task.objects.filter(id__in=candidates, status=Status.NEW, assignee__isnull=True)
+            .in_queue_order()
             .select_related("organization")
             .select_for_update(skip_locked=True, of=("self",))
             .first()
