@@ -74,7 +74,7 @@ def test_a_batch_goes_over_one_smtp_connection(owner, organization, team, sink):
         (message,) = sink.to(member.email)
         assert message["From"] == f"{owner.full_name} via VA Portal <portal@vaportal.example>"
         assert message["Reply-To"] == owner.email
-        assert message["Message-ID"] == Delivery.objects.get(email=member.email).message_id
+        assert message["Message-ID"].strip() == Delivery.objects.get(email=member.email).message_id
     assert CheckIn.objects.get().status == CheckIn.Status.SENT
 
 
