@@ -797,22 +797,54 @@ def earlier_deliveries(delivery: Delivery, limit: int = 20) -> list[tuple[Delive
     return [(row, archive_token(row.pk)) for row in earlier]
 
 
-def todays_checkins(organizations) -> dict[int, dict]:
-    """For the owner's dashboard: each organization's check-in for today, with how many of
-    its recipients it reached, or None when nothing is written."""
+STATUS_PROGRESS = [
+    Status.DRAFT,
+    Status.AWAITING_APPROVAL,
+    Status.SCHEDULED,
+    Status.SENDING,
+    Status.SENT,
+]
+
+
+@dataclass
+class TodaysCheckIn:
+    checkin: CheckIn | None  # the furthest along of today's, with its delivery counts
+    send_day: bool
+
+
+def todays_checkins(organizations) -> dict[int, TodaysCheckIn]:
+    """For the owner's dashboard: each organization's check-in for today (written, scheduled
+    or sent, with how many recipients it reached) and whether today is a check-in day."""
     now = timezone.now()
     days = {o.pk: timezone.localdate(now, timezone=o.zone) for o in organizations}
     if not days:
         return {}
     condition = Q()
-    for pk, day in days.items():
-        condition |= Q(organization_id=pk, send_on=day)
-    latest = {}
+    for organization in organizations:
+        day = days[organization.pk]
+        start_of_day = datetime.combine(day, datetime.min.time(), tzinfo=organization.zone)
+        condition |= Q(organization_id=organization.pk) & (
+            Q(send_on=day) | Q(send_on__isnull=True, created_at__gte=start_of_day)
+        )
+    best: dict[int, CheckIn] = {}
     for checkin in (
-        CheckIn.objects.filter(condition)
-        .exclude(status=Status.CANCELLED)
-        .with_delivery_counts()
-        .order_by("created_at")
+        CheckIn.objects.filter(condition).exclude(status=Status.CANCELLED).with_delivery_counts()
     ):
-        latest[checkin.organization_id] = checkin
-    return latest
+        current = best.get(checkin.organization_id)
+        if current is None or STATUS_PROGRESS.index(checkin.status) >= STATUS_PROGRESS.index(
+            current.status
+        ):
+            best[checkin.organization_id] = checkin
+    send_days = {
+        row.organization_id: row
+        for row in CheckInSettings.objects.filter(organization_id__in=days).only(
+            "organization_id", "weekdays", "skip_dates"
+        )
+    }
+    return {
+        pk: TodaysCheckIn(
+            checkin=best.get(pk),
+            send_day=send_days[pk].is_send_day(day) if pk in send_days else day.weekday() < 5,
+        )
+        for pk, day in days.items()
+    }

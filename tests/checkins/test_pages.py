@@ -1,3 +1,7 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -98,15 +102,20 @@ def test_the_owners_dashboard_tells_todays_check_in(
     client_for, owner, organization, team, django_capture_on_commit_callbacks
 ):
     client = client_for(owner)
-    assert "Write today's check-in" in client.get(reverse("home")).content.decode()
+    wednesday_morning = datetime(2026, 6, 3, 6, 0, tzinfo=ZoneInfo("America/Chicago"))
+    with time_machine.travel(wednesday_morning, tick=False):
+        assert "Write today's check-in" in client.get(reverse("home")).content.decode()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.checkin_write(
-            actor=owner, organization=organization, content=content(), action="send_now"
-        )
+        draft = services.checkin_write(actor=owner, organization=organization, content=content())
+        assert '<div class="stat">Written</div>' in client.get(reverse("home")).content.decode()
 
-    body = client.get(reverse("home")).content.decode()
-    assert f"Sent to {len(team)} of {len(team)}" in body
+        with django_capture_on_commit_callbacks(execute=True):
+            services.checkin_schedule(actor=owner, checkin=draft)
+        body = client.get(reverse("home")).content.decode()
+        assert f"Sent to {len(team)} of {len(team)}" in body
+
+    with time_machine.travel(wednesday_morning + timedelta(days=3), tick=False):
+        assert "Not a check-in day." in client.get(reverse("home")).content.decode()
 
 
 def test_a_subject_or_sender_with_a_line_break_cannot_add_headers(
