@@ -180,10 +180,12 @@ class TaskPage:
 
 
 class TaskPaginator:
-    """Pages through task ids in their order without counting them, then loads only that
-    page's rows with their client and assistant. The ids come from an index and the joins
-    touch 25 rows, so a deep page costs little more than the first; counting every open task
-    of every client on each view cost more than the rest of the page."""
+    """Pages through tasks in queue order without counting them: counting every open task of
+    every client on each view cost more than the rest of the page.
+
+    The first page, and a page the Next link gave a position for, read their rows straight
+    from a range of the queue-order index. A page asked for by number alone skips the rows
+    before it: it reads only ids for that, then joins that page's 25 rows."""
 
     # What a row of the queue or the task list shows.
     ROW_FIELDS = (
@@ -200,39 +202,41 @@ class TaskPaginator:
 
     def __init__(self, tasks, per_page: int):
         self.tasks = tasks.select_related(None)
-        self.ids = self.tasks.values_list("id", flat=True)
         self.per_page = per_page
 
     def get_page(self, number, after: str | None = None) -> TaskPage:
-        """Page `number`; from the position `after` when the Next link gave one, else by
-        skipping the rows of the pages before it."""
+        """Page `number`; from the position `after` when the Next link gave one."""
         try:
             number = max(int(number), 1)
         except (TypeError, ValueError):
             number = 1
         position = QueuePosition.decode(after) if number > 1 else None
-        ids = self._ids_after(position) if position else self._ids_of_page(number)
-        if not ids and number > 1:
+        if number == 1:
+            rows = self._rows(self.tasks, self.per_page + 1)
+        elif position:
+            rows = self._rows_after(position)
+        else:
+            rows = self._rows_of_page(number)
+        if not rows and number > 1:
             # A page past the end (an old link, a shorter list now): show the last one.
-            number = max(-(-self.ids.count() // self.per_page), 1)
-            ids = self._ids_of_page(number)
-        rows = (
-            Task.objects.select_related("organization", "assignee")
-            .only(*self.ROW_FIELDS)
-            .in_bulk(ids[: self.per_page])
-        )
-        page_rows = [rows[pk] for pk in ids[: self.per_page] if pk in rows]
-        return TaskPage(page_rows, number, has_next=len(ids) > self.per_page)
+            number = max(-(-self.tasks.count() // self.per_page), 1)
+            rows = self._rows_of_page(number)
+        return TaskPage(rows[: self.per_page], number, has_next=len(rows) > self.per_page)
 
-    def _ids_after(self, position: QueuePosition) -> list[int]:
-        ids: list[int] = []
+    def _rows(self, tasks, limit: int) -> list[Task]:
+        if limit <= 0:
+            return []
+        return list(tasks.select_related("organization", "assignee").only(*self.ROW_FIELDS)[:limit])
+
+    def _rows_after(self, position: QueuePosition) -> list[Task]:
+        rows: list[Task] = []
         for piece in position.following(self.tasks):
-            wanted = self.per_page + 1 - len(ids)
-            ids += piece.values_list("id", flat=True)[:wanted]
-            if len(ids) > self.per_page:
-                break
-        return ids
+            rows += self._rows(piece, self.per_page + 1 - len(rows))
+        return rows
 
-    def _ids_of_page(self, number: int) -> list[int]:
+    def _rows_of_page(self, number: int) -> list[Task]:
         start = (number - 1) * self.per_page
-        return list(self.ids[start : start + self.per_page + 1])
+        ids = list(self.tasks.values_list("id", flat=True)[start : start + self.per_page + 1])
+        rows = Task.objects.select_related("organization", "assignee").only(*self.ROW_FIELDS)
+        by_id = rows.in_bulk(ids)
+        return [by_id[pk] for pk in ids if pk in by_id]
