@@ -6,8 +6,13 @@ measured by this script's own client (threads with http.client) because the targ
 (10,000 claims over 8 concurrent clients), which wrk cannot stop at; the client times each
 request and then the database is checked for double assignments.
 
-Everything it starts (gunicorn, wrk, the claim threads) is stopped on the way out, failure or
-not. It uses only its own database (vapportal_bench) and Redis database 14."""
+The check-in delivery scenario (bench/checkin_delivery.py) mails one check-in to 1,000 team
+members through one real Celery worker to an SMTP sink on loopback, against a bare smtplib
+loop sending the same messages. `--only http` or `--only checkins` runs one part alone.
+
+Everything it starts (gunicorn, wrk, the claim threads, the Celery worker, the SMTP sink) is
+stopped on the way out, failure or not. It uses only its own database (vapportal_bench) and
+Redis database 14."""
 
 import argparse
 import http.client
@@ -38,6 +43,7 @@ DATABASE_URL = os.environ.get(
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 CSRF_CHARS = string.ascii_letters + string.digits
 PAGE_SIZE = 25
+SCENARIO_GROUPS = ("http", "checkins")
 
 
 @dataclass
@@ -79,10 +85,22 @@ def main() -> int:
         "the run, so that their CPU time can be counted",
     )
     parser.add_argument("--skip-seed", action="store_true", help="reuse the seeded database")
+    parser.add_argument(
+        "--only",
+        choices=SCENARIO_GROUPS,
+        help="run only the HTTP scenarios (wrk, Take next) or only the check-in delivery",
+    )
+    parser.add_argument("--checkin-recipients", type=int, default=1_000)
+    parser.add_argument(
+        "--checkin-time-limit",
+        type=int,
+        default=300,
+        help="stop waiting for the check-in's messages after this many seconds",
+    )
     args = parser.parse_args()
 
     wrk = shutil.which("wrk")
-    if wrk is None:
+    if wrk is None and args.only != "checkins":
         print("wrk is needed: apt-get install -y wrk (Debian package), then run make bench again.")
         return 2
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -91,6 +109,7 @@ def main() -> int:
     env = {
         "DJANGO_SETTINGS_MODULE": "vapportal.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "TRAVEL_ENCRYPTION_KEYS": secrets.token_urlsafe(24),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "CSRF_TRUSTED_ORIGINS": origin,
@@ -142,12 +161,28 @@ class BenchRun:
         self.load: dict[str, str] = {}
         self.double_assignment_check: tuple[bool, str] = (False, "not run")
         self.plan_times: dict[str, str] = {}
+        self.checkin_scenario = None
+        self.checkin_delivery = None
+
+    def _runs(self, group: str) -> bool:
+        return self.args.only in (None, group)
 
     # -- the run -------------------------------------------------------------------------
 
     def execute(self) -> int:
         started = time.perf_counter()
         self._seed()
+        if self._runs("http"):
+            self._http_scenarios()
+        if self._runs("checkins"):
+            self.checkin_delivery = self._checkin_delivery()
+        report = self._report(time.perf_counter() - started)
+        print(report)
+        (OUT_DIR / "results.md").write_text(report)
+        print(f"Written to {(OUT_DIR / 'results.md').relative_to(ROOT)}")
+        return 0 if all(ok for _, ok, _ in self.checks) else 1
+
+    def _http_scenarios(self) -> None:
         self._collect_static()
         people = self._people()
         self.queue_rows, self.create_people = people["queue_rows"], people["create_people"]
@@ -173,14 +208,27 @@ class BenchRun:
         self.results["take_next"] = self._take_next(people)
         self._stop_server()
         self._explain(people)
-        report = self._report(time.perf_counter() - started)
-        print(report)
-        (OUT_DIR / "results.md").write_text(report)
-        print(f"Written to {(OUT_DIR / 'results.md').relative_to(ROOT)}")
-        return 0 if all(ok for _, ok, _ in self.checks) else 1
+
+    def _checkin_delivery(self):
+        """After the HTTP scenarios, with gunicorn stopped: the worker has the machine."""
+        from checkin_delivery import CheckinDeliveryScenario
+
+        self.checkin_scenario = CheckinDeliveryScenario(
+            env=self.env,
+            root=ROOT,
+            out_dir=OUT_DIR,
+            broker_url=BROKER_URL,
+            recipients=self.args.checkin_recipients,
+            time_limit=self.args.checkin_time_limit,
+        )
+        report = self.checkin_scenario.run()
+        self.load["Check-in delivery: the worker"] = report.load
+        return report
 
     def cleanup(self) -> None:
         self._stop_server()
+        if self.checkin_scenario is not None:
+            self.checkin_scenario.stop_worker()
         from django.db import connections
 
         connections.close_all()
@@ -620,6 +668,56 @@ class BenchRun:
     # -- the report ----------------------------------------------------------------------
 
     def _report(self, elapsed: float) -> str:
+        rows = [
+            "| scenario | requests/s | p50 ms | p95 ms "
+            "| throughput vs baseline | p95 vs baseline | server CPU ms/request |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        setup: list[str] = []
+        notes: list[str] = []
+        self.checks = []
+        if self.results:
+            self._http_report(rows, setup, notes)
+        if self.checkin_delivery is not None:
+            self._checkin_report(rows, setup, notes)
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "unknown",
+        )
+        seed = f"{self.seed_seconds:.1f} s" if self.seed_seconds is not None else "not seeded"
+        lines = [
+            "# VA Portal benchmark",
+            "",
+            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            f"- nproc: {self.cores}; CPU: {cpu}",
+            f"- seed: {seed} ({self.seed_summary})" if self.seed_summary else f"- seed: {seed}",
+            *setup,
+            "",
+            *rows,
+            "",
+            "## Targets",
+            "",
+            *[
+                f"- {'PASS' if ok else 'FAIL'}: {label} ({detail})"
+                for label, ok, detail in self.checks
+            ],
+            "",
+            "## Notes",
+            "",
+            *notes,
+            "- 1-minute load average before each scenario (2 cores; other jobs on the machine "
+            "count too): "
+            + ", ".join(f"{name.split(':')[0]} {load}" for name, load in self.load.items()),
+            f"- whole run: {elapsed:.0f} s",
+            "",
+        ]
+        return "\n".join(lines)
+
+    def _http_report(self, rows: list[str], setup: list[str], notes: list[str]) -> None:
         baselines = [self.results["baseline"], self.results["baseline_again"]]
         # Ratios are to the mean of the two baseline runs.
         base = Result(
@@ -630,11 +728,6 @@ class BenchRun:
             p95_ms=sum(b.p95_ms for b in baselines) / 2,
             requests=sum(b.requests for b in baselines),
         )
-        rows = [
-            "| scenario | requests/s | p50 ms | p95 ms "
-            "| throughput vs baseline | p95 vs baseline | server CPU ms/request |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        ]
         order = ["baseline", "baseline_again", "queue", "queue200", "task", "create", "take_next"]
         for result in (self.results[key] for key in order):
             rows.append(
@@ -649,7 +742,7 @@ class BenchRun:
         deep_p50 = deep.p50_ms / queue.p50_ms
         doubles_ok, doubles_detail = self.double_assignment_check
         complete = take.requests >= self.args.claims
-        self.checks = [
+        self.checks += [
             (
                 "Queue page keeps at least 40% of the baseline's throughput",
                 share >= 0.40,
@@ -672,7 +765,7 @@ class BenchRun:
         errors = [
             f"- {r.name}: {r.errors:,} failed requests" for r in self.results.values() if r.errors
         ]
-        notes = [f"- {r.name}: {'; '.join(r.notes)}" for r in self.results.values() if r.notes]
+        notes += [f"- {r.name}: {'; '.join(r.notes)}" for r in self.results.values() if r.notes]
         base_cpu = sum(b.cpu_ms for b in baselines) / 2
         notes.append(
             "- server CPU per request against the baseline's (what the throughput ratios tend "
@@ -682,21 +775,12 @@ class BenchRun:
                 for key in order[2:]
             )
         )
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "unknown",
+        notes += errors
+        notes.append(
+            "- query plans (EXPLAIN ANALYZE, var/bench/explain.txt): "
+            + ", ".join(f"{label} {value}" for label, value in self.plan_times.items())
         )
-        seed = f"{self.seed_seconds:.1f} s" if self.seed_seconds is not None else "not seeded"
-        lines = [
-            "# VA Portal benchmark",
-            "",
-            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-            f"- nproc: {self.cores}; CPU: {cpu}",
-            f"- seed: {seed} ({self.seed_summary})" if self.seed_summary else f"- seed: {seed}",
+        setup += [
             f"- server: gunicorn, {self.args.workers} sync workers, production settings, "
             f"PostgreSQL, CONN_MAX_AGE={self.args.conn_max_age}; loopback",
             f"- load: wrk {self.args.threads} threads × {self.args.connections} connections, "
@@ -706,29 +790,37 @@ class BenchRun:
             f"- data: the measured assistant's queue holds {self.queue_rows:,} open tasks "
             f"({self.queue_rows // PAGE_SIZE + 1} pages); the POST rotates over "
             f"{self.create_people} owners",
-            "",
-            *rows,
-            "",
-            "## Targets",
-            "",
-            *[
-                f"- {'PASS' if ok else 'FAIL'}: {label} ({detail})"
-                for label, ok, detail in self.checks
-            ],
-            "",
-            "## Notes",
-            "",
-            *notes,
-            *errors,
-            "- query plans (EXPLAIN ANALYZE, var/bench/explain.txt): "
-            + ", ".join(f"{label} {value}" for label, value in self.plan_times.items()),
-            "- 1-minute load average before each scenario (2 cores; other jobs on the machine "
-            "count too): "
-            + ", ".join(f"{name.split(':')[0]} {load}" for name, load in self.load.items()),
-            f"- whole run: {elapsed:.0f} s",
-            "",
         ]
-        return "\n".join(lines)
+
+    def _checkin_report(self, rows: list[str], setup: list[str], notes: list[str]) -> None:
+        """Two rows in messages per second: the worker's delivery and the bare loop it is
+        compared with; the CPU column is per message, of the sending side."""
+        delivery = self.checkin_delivery
+        worker, bare = delivery.worker, delivery.baseline
+        for result in (bare, worker):
+            if result is None:
+                continue
+            ratio = (
+                f"{result.messages_per_second / bare.messages_per_second:.2f}× the bare loop"
+                if bare
+                else "—"
+            )
+            rows.append(
+                f"| {result.name} [{result.tool}] | {result.messages_per_second:,.1f} msg/s | "
+                f"— | — | {ratio} | — | {result.cpu_ms:.2f} |"
+            )
+        self.checks += delivery.checks
+        notes += [f"- {r.name}: {'; '.join(r.notes)}" for r in (bare, worker) if r and r.notes]
+        setup.append(
+            f"- check-in delivery: {self.args.checkin_recipients:,} active team members, one "
+            "check-in sent now; one Celery worker (solo pool, production settings, "
+            f"CONN_MAX_AGE={self.args.conn_max_age}, Redis database 14) through Django's SMTP "
+            "backend to an aiosmtpd sink on loopback, timed from the send to the sink's last "
+            "message; against the same messages sent by a bare smtplib loop over one "
+            "connection from a process of its own. Rates are messages/s; their CPU column "
+            "is CPU ms per message of the sender (the worker and its PostgreSQL backend; "
+            "the loop's process)"
+        )
 
 
 def _session(user) -> tuple[str, str]:
