@@ -242,7 +242,7 @@ def approve_link(request, token: str):
     try:
         checkin = services.checkin_from_approval_token(token)
     except CheckInError as error:
-        return render(request, "checkins/link_invalid.html", {"reason": error}, status=410)
+        return render(request, "link_invalid.html", {"reason": error}, status=410)
     if not CheckIn.objects.visible_to(request.user).filter(pk=checkin.pk).exists():
         raise Http404
     if not services.is_client(request.user, checkin.organization):
@@ -251,7 +251,7 @@ def approve_link(request, token: str):
         try:
             checkin = services.checkin_approve(actor=request.user, checkin=checkin)
         except CheckInError as error:
-            return render(request, "checkins/link_invalid.html", {"reason": error}, status=410)
+            return render(request, "link_invalid.html", {"reason": error}, status=410)
         messages.success(request, _saved_message(checkin))
         return redirect(checkin)
     return render(request, "checkins/approve.html", {"checkin": checkin})
@@ -310,7 +310,7 @@ def read(request, token: str):
     try:
         delivery = services.delivery_from_archive_token(token)
     except CheckInError as error:
-        return render(request, "checkins/link_invalid.html", {"reason": error}, status=410)
+        return render(request, "link_invalid.html", {"reason": error}, status=410)
     return render(
         request,
         "checkins/read.html",
@@ -327,5 +327,5 @@ def read_video(request, token: str):
     try:
         delivery = services.delivery_from_archive_token(token)
     except CheckInError as error:
-        return render(request, "checkins/link_invalid.html", {"reason": error}, status=410)
+        return render(request, "link_invalid.html", {"reason": error}, status=410)
     return _video_response(delivery.checkin)

@@ -13,7 +13,13 @@ from .models import OutgoingEmail
 
 
 def email_queue(
-    *, template: str, to: str, context: dict, reply_to: str = "", from_email: str = ""
+    *,
+    template: str,
+    to: str,
+    context: dict,
+    reply_to: str = "",
+    from_email: str = "",
+    attachments: list[tuple[str, str, str]] = (),
 ) -> OutgoingEmail:
     """Render `emails/<template>_{subject,body}.txt` and `_body.html` and queue the message.
 
@@ -30,6 +36,10 @@ def email_queue(
         text_body=render_to_string(f"emails/{template}_body.txt", context),
         html_body=render_to_string(f"emails/{template}_body.html", context),
         template=template,
+        attachments=[
+            {"name": name, "content": content, "mimetype": mimetype}
+            for name, content, mimetype in attachments
+        ],
     )
     from .tasks import outgoing_email_send
 
@@ -61,6 +71,8 @@ def email_send(*, email_id: int) -> bool:
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
+    for attachment in email.attachments:
+        message.attach(attachment["name"], attachment["content"], attachment["mimetype"])
     try:
         message.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:

@@ -39,6 +39,8 @@ class OutgoingEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField(blank=True)
     template = models.CharField(max_length=100)
+    # Small text files sent with the message: [{"name", "content", "mimetype"}] (an .ics).
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

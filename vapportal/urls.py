@@ -11,6 +11,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("checkins/team/", include("clients.roster_urls")),
     path("checkins/", include("checkins.urls")),
+    path("travel/", include("travel.urls")),
     path("tasks/", include("tasks.urls")),
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-key-not-for-production")
+# Travel profiles' sensitive numbers are encrypted (django-fernet-encrypted-fields) with keys
+# derived from SECRET_KEY and these salts: the first encrypts, all of them decrypt (rotation:
+# put a new one first, re-save the profiles, then drop the old one).
+SALT_KEY = env.list("TRAVEL_ENCRYPTION_KEYS", default=["local-development-travel-key"])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -39,6 +43,7 @@ INSTALLED_APPS = [
     "staff",
     "tasks",
     "checkins",
+    "travel",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "due-reminders": {"task": "tasks.tasks.due_reminders_dispatch", "schedule": 300},
     "notification-digests": {"task": "tasks.tasks.notification_digests_dispatch", "schedule": 300},
     "checkins": {"task": "checkins.tasks.checkins_dispatch", "schedule": 60},
+    "routine-trips": {"task": "travel.tasks.routines_dispatch", "schedule": 300},
 }
 
 # The daily check-in. A delivery still queued this long after it was due lost its task and
@@ -194,6 +200,7 @@ CHECKIN_SENDING_LEASE = env.int("CHECKIN_SENDING_LEASE", default=600)
 CHECKIN_RETRY_BACKOFF = env.int("CHECKIN_RETRY_BACKOFF", default=30)
 CHECKIN_APPROVAL_MAX_AGE = 7 * 24 * 3600
 CHECKIN_ARCHIVE_MAX_AGE = 400 * 24 * 3600
+TRIP_APPROVAL_MAX_AGE = 7 * 24 * 3600
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,307 @@
+import zoneinfo
+from datetime import datetime, time
+from decimal import Decimal
+
+from django import forms
+
+from accounts.models import User
+from clients.models import Organization
+from tasks.recurring import rrule_describe
+from vapportal.timezones import timezone_choices
+
+from .models import CURRENCIES, RoutineTrip, Segment, TravelProfile
+from .services import RoutineFields, SegmentFields
+
+
+def _travelers(organizations) -> "forms.QuerySet":
+    return User.objects.filter(
+        memberships__organization__in=organizations, is_active=True
+    ).distinct()
+
+
+class TravelProfileForm(forms.ModelForm):
+    """The profile. The sensitive numbers are never put back into the page: their boxes start
+    empty (showing the masked value), empty keeps what is stored, and "clear" removes it."""
+
+    loyalty_programs = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="One a line: program, then number (Delta SkyMiles 1234567).",
+    )
+    known_traveler_number = forms.CharField(
+        required=False, max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    redress_number = forms.CharField(
+        required=False, max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    clear_sensitive = forms.MultipleChoiceField(
+        required=False,
+        label="Remove",
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("loyalty_programs", "loyalty programs"),
+            ("known_traveler_number", "known traveler number"),
+            ("redress_number", "redress number"),
+        ],
+    )
+
+    class Meta:
+        model = TravelProfile
+        fields = [
+            "home_airport",
+            "seat",
+            "cabin",
+            "meal",
+            "preferred_airlines",
+            "avoided_airlines",
+            "hotel_chains",
+            "car_size",
+            "emergency_contact",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, masked: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in TravelProfile.SENSITIVE:
+            self.fields[name].widget.attrs["placeholder"] = masked.get(name) or ""
+            self.fields[name].help_text = (
+                "Stored: type a new one to replace it." if masked.get(name) else "Not stored yet."
+            )
+
+    def clean_home_airport(self):
+        code = self.cleaned_data["home_airport"].strip().upper()
+        if code and not (code.isalpha() and len(code) in (3, 4)):
+            raise forms.ValidationError("An airport code is three or four letters, like ATW.")
+        return code
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        changes = {name: data[name] for name in self.Meta.fields}
+        for name in TravelProfile.SENSITIVE:
+            if name in data["clear_sensitive"]:
+                changes[name] = ""
+            elif data[name].strip():
+                changes[name] = data[name].strip()
+        return changes
+
+
+class TripForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), label="Client")
+    traveler = forms.ModelChoiceField(queryset=User.objects.none())
+    purpose = forms.CharField(max_length=200)
+    destinations = forms.CharField(max_length=300, help_text="Cities, in order.")
+    depart_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Leave on")
+    return_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Back on")
+    flexibility = forms.CharField(max_length=200, required=False, help_text="± a day is fine...")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, organizations, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        self.fields["traveler"].queryset = _travelers(organizations)
+        if organizations.count() == 1:
+            self.fields["organization"].initial = organizations.first()
+        if user.memberships.exists():
+            self.fields["traveler"].initial = user
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("depart_on")
+            and data.get("return_on")
+            and data["return_on"] < data["depart_on"]
+        ):
+            self.add_error("return_on", "The return is before the departure.")
+        return data
+
+
+class SegmentForm(forms.Form):
+    kind = forms.ChoiceField(choices=Segment.Kind.choices)
+    provider = forms.CharField(max_length=100, help_text="Airline, hotel, rental company...")
+    number = forms.CharField(max_length=30, required=False, label="Flight or train number")
+    confirmation = forms.CharField(max_length=50, required=False, label="Confirmation code")
+    origin = forms.CharField(max_length=100, required=False, label="From")
+    destination = forms.CharField(max_length=100, required=False, label="To / where")
+    start = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time where it starts.",
+    )
+    start_zone = forms.ChoiceField(choices=timezone_choices, label="Time zone where it starts")
+    end = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time where it ends.",
+    )
+    end_zone = forms.ChoiceField(choices=timezone_choices, label="Time zone where it ends")
+    cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0)
+    currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
+    notes = forms.CharField(max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(name) for name in ("start", "start_zone", "end", "end_zone")):
+            start = self._aware(data["start"], data["start_zone"])
+            end = self._aware(data["end"], data["end_zone"])
+            if end < start:
+                self.add_error("end", "This ends before it starts: check the times and zones.")
+            data["start_at"], data["end_at"] = start, end
+        return data
+
+    @staticmethod
+    def _aware(moment: datetime, zone: str) -> datetime:
+        # The browser's datetime-local is a wall-clock time; it belongs to the chosen zone.
+        return moment.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+
+    def segment_fields(self) -> SegmentFields:
+        data = self.cleaned_data
+        return SegmentFields(
+            kind=data["kind"],
+            provider=data["provider"],
+            number=data["number"],
+            confirmation=data["confirmation"],
+            origin=data["origin"],
+            destination=data["destination"],
+            start_at=data["start_at"],
+            start_zone=data["start_zone"],
+            end_at=data["end_at"],
+            end_zone=data["end_zone"],
+            cost=data["cost"],
+            currency=data["currency"],
+            notes=data["notes"],
+        )
+
+    @classmethod
+    def initial_for(cls, segment: Segment) -> dict:
+        return {
+            **{name: getattr(segment, name) for name in (
+                "kind", "provider", "number", "confirmation", "origin", "destination",
+                "start_zone", "end_zone", "cost", "currency", "notes",
+            )},
+            "start": segment.local_start.replace(tzinfo=None),
+            "end": segment.local_end.replace(tzinfo=None),
+        }  # fmt: skip
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False, label="Comment (optional)")
+
+
+RRULE_HELP = (
+    "An RFC 5545 rule for the day itself: FREQ=MONTHLY;BYDAY=1TU is the first Tuesday of "
+    "every month, FREQ=WEEKLY;BYDAY=MO every Monday, FREQ=MONTHLY;BYMONTHDAY=-1 the last day "
+    "of each month."
+)
+
+
+class RoutineForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), label="Client")
+    traveler = forms.ModelChoiceField(queryset=User.objects.none())
+    title = forms.CharField(max_length=200, help_text="Dealer association meeting")
+    destinations = forms.CharField(max_length=300)
+    rrule = forms.CharField(label="Repeats", max_length=500, help_text=RRULE_HELP)
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    timezone = forms.ChoiceField(choices=timezone_choices, help_text="The traveler's time zone.")
+    days_before = forms.IntegerField(
+        min_value=0, max_value=14, initial=1, label="Leave days before"
+    )
+    nights = forms.IntegerField(min_value=0, max_value=30, initial=2)
+    lead_days = forms.IntegerField(min_value=0, max_value=120, initial=21, label="Book days ahead")
+    preferences = forms.CharField(
+        max_length=300, required=False, help_text="Aisle seat, the usual hotel..."
+    )
+    auto_approve_limit = forms.DecimalField(
+        min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0,
+        help_text="Booked within this, a trip needs no approval.",
+    )  # fmt: skip
+    currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
+
+    def __init__(self, *args, organizations, routine: RoutineTrip | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.routine = routine
+        if routine is not None:
+            del self.fields["organization"], self.fields["traveler"]
+        else:
+            self.fields["organization"].queryset = organizations
+            self.fields["traveler"].queryset = _travelers(organizations)
+
+    def routine_fields(self, template: list) -> RoutineFields:
+        data = self.cleaned_data
+        return RoutineFields(
+            title=data["title"],
+            destinations=data["destinations"],
+            rrule=data["rrule"],
+            timezone=data["timezone"],
+            starts_on=data["starts_on"],
+            days_before=data["days_before"],
+            nights=data["nights"],
+            lead_days=data["lead_days"],
+            segment_template=template,
+            preferences=data["preferences"],
+            auto_approve_limit=data["auto_approve_limit"],
+            currency=data["currency"],
+        )
+
+    @staticmethod
+    def initial_for(routine: RoutineTrip) -> dict:
+        return {
+            name: getattr(routine, name)
+            for name in (
+                "title", "destinations", "rrule", "starts_on", "timezone", "days_before",
+                "nights", "lead_days", "preferences", "auto_approve_limit", "currency",
+            )
+        }  # fmt: skip
+
+
+class TemplateSegmentForm(forms.Form):
+    """One segment of a routine's template: days count from the departure day."""
+
+    kind = forms.ChoiceField(choices=Segment.Kind.choices)
+    provider = forms.CharField(max_length=100)
+    number = forms.CharField(max_length=30, required=False)
+    origin = forms.CharField(max_length=100, required=False, label="From")
+    destination = forms.CharField(max_length=100, required=False, label="To / where")
+    day = forms.IntegerField(min_value=0, max_value=30, initial=0, label="Day")
+    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    end_day = forms.IntegerField(min_value=0, max_value=30, initial=0, label="End day")
+    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    start_zone = forms.ChoiceField(choices=timezone_choices, label="Zone")
+    end_zone = forms.ChoiceField(choices=timezone_choices, label="End zone")
+    cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0)
+    currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(n) is not None for n in ("day", "start", "end_day", "end")) and (
+            (data["end_day"], data["end"]) < (data["day"], data["start"])
+            and data.get("start_zone") == data.get("end_zone")
+        ):
+            self.add_error("end", "This ends before it starts.")
+        return data
+
+    def as_template(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "provider": data["provider"],
+            "number": data["number"],
+            "origin": data["origin"],
+            "destination": data["destination"],
+            "day": data["day"],
+            "start": data["start"].strftime("%H:%M"),
+            "end_day": data["end_day"],
+            "end": data["end"].strftime("%H:%M"),
+            "start_zone": data["start_zone"],
+            "end_zone": data["end_zone"],
+            "cost": str(data["cost"]),
+            "currency": data["currency"],
+        }
+
+
+TemplateSegmentFormSet = forms.formset_factory(
+    TemplateSegmentForm, extra=2, max_num=6, can_delete=True
+)
+
+
+def describe(routine: RoutineTrip) -> str:
+    """The rule in words (“Every month on the first Tuesday”), without a time of day."""
+    return rrule_describe(routine.rrule, time(0, 0)).rsplit(" at ", 1)[0]

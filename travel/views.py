@@ -1,0 +1,538 @@
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from clients.models import Organization
+
+from . import calendars, services
+from .forms import (
+    DecisionForm,
+    RoutineForm,
+    SegmentForm,
+    TemplateSegmentFormSet,
+    TravelProfileForm,
+    TripForm,
+    describe,
+)
+from .models import RoutineTrip, Segment, TravelProfile, Trip
+from .services import TravelError
+
+
+def _organizations(user) -> "Organization":
+    """Clients the person plans travel for: their own, or those they assist."""
+    return (
+        Organization.objects.visible_to(user)
+        .filter(
+            Q(memberships__user=user)
+            | Q(engagements__assistant=user, engagements__ended_at__isnull=True)
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def _trip(request, pk: int) -> Trip:
+    return get_object_or_404(
+        Trip.objects.visible_to(request.user).select_related(
+            "organization",
+            "traveler",
+            "requested_by",
+            "booked_by",
+            "approved_by",
+            "routine",
+            "task",
+        ),
+        pk=pk,
+    )
+
+
+def _with_totals(trips):
+    live = ~Q(segments__status=Segment.Status.CANCELLED)
+    return trips.annotate(
+        total=Coalesce(
+            Sum("segments__cost", filter=live & Q(segments__currency=F("currency"))),
+            Value(0),
+            output_field=DecimalField(),
+        ),
+        segment_count=Count("segments", filter=live),
+    )
+
+
+@login_required
+def trip_list(request):
+    """Owners: trips awaiting their approval, then the coming ones. Assistants: trips to book,
+    by departure, then the booked ones."""
+    trips = Trip.objects.visible_to(request.user).select_related("organization", "traveler")
+    is_assistant = hasattr(request.user, "assistant_profile")
+    to_book = trips.filter(status__in=[Trip.Status.REQUESTED, Trip.Status.PLANNING]).order_by(
+        "depart_on", "id"
+    )
+    awaiting = trips.filter(status=Trip.Status.AWAITING_APPROVAL).order_by("depart_on", "id")
+    coming = trips.filter(status=Trip.Status.BOOKED, return_on__gte=timezone.localdate()).order_by(
+        "depart_on", "id"
+    )
+    year = timezone.localdate().year
+    routine_trips_this_year = trips.filter(
+        traveler=request.user,
+        routine__isnull=False,
+        status__in=[Trip.Status.BOOKED, Trip.Status.COMPLETED],
+        depart_on__year=year,
+    ).count()
+    return render(
+        request,
+        "travel/trip_list.html",
+        {
+            "to_book": _with_totals(to_book)[:100],
+            "awaiting": _with_totals(awaiting)[:100],
+            "coming": _with_totals(coming)[:100],
+            "is_assistant": is_assistant,
+            "routine_trips_this_year": routine_trips_this_year,
+            "year": year,
+            "alerts": RoutineTrip.objects.visible_to(request.user)
+            .exclude(alert="")
+            .select_related("organization"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trip_new(request):
+    organizations = _organizations(request.user)
+    if not organizations.exists():
+        raise Http404
+    form = TripForm(request.POST or None, organizations=organizations, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            trip = services.trip_request(
+                actor=request.user,
+                organization=data["organization"],
+                traveler=data["traveler"],
+                purpose=data["purpose"],
+                destinations=data["destinations"],
+                depart_on=data["depart_on"],
+                return_on=data["return_on"],
+                flexibility=data["flexibility"],
+                notes=data["notes"],
+            )
+        except TravelError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Trip requested: it is in your assistant's queue.")
+            return redirect(trip)
+    return render(request, "travel/trip_form.html", {"form": form})
+
+
+@login_required
+def trip_detail(request, pk: int):
+    trip = _trip(request, pk)
+    segments = list(trip.segments.all())
+    total, one_currency = services.trip_total(trip)
+    user = request.user
+    return render(
+        request,
+        "travel/trip_detail.html",
+        {
+            "trip": trip,
+            "segments": segments,
+            "total": total,
+            "one_currency": one_currency,
+            "events": trip.events.select_related("actor"),
+            "segment_form": SegmentForm(
+                initial={
+                    "start_zone": user.timezone,
+                    "end_zone": user.timezone,
+                    "currency": trip.currency,
+                }
+            ),
+            "decision_form": DecisionForm(),
+            "can_plan": services.may_work_on(user, trip.organization) and trip.is_open,
+            "is_client": services.is_client(user, trip.organization),
+            "thanked": trip.task_id and trip.task.acknowledgements.filter(from_user=user).exists(),
+        },
+    )
+
+
+def _refuse_or(request, trip: Trip, action, done: str):
+    try:
+        action()
+    except PermissionDenied as error:
+        raise Http404 from error
+    except TravelError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect(trip)
+
+
+@login_required
+@require_POST
+def segment_add(request, pk: int):
+    trip = _trip(request, pk)
+    form = SegmentForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "travel/segment_form.html",
+            {"trip": trip, "form": form},
+            status=400,
+        )
+    return _refuse_or(
+        request,
+        trip,
+        lambda: services.segment_add(actor=request.user, trip=trip, fields=form.segment_fields()),
+        "Segment added.",
+    )
+
+
+def _segment(request, pk: int) -> Segment:
+    return get_object_or_404(
+        Segment.objects.filter(trip__in=Trip.objects.visible_to(request.user)).select_related(
+            "trip__organization"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def segment_edit(request, pk: int):
+    segment = _segment(request, pk)
+    trip = segment.trip
+    form = SegmentForm(request.POST or None, initial=SegmentForm.initial_for(segment))
+    if request.method == "POST" and form.is_valid():
+        return _refuse_or(
+            request,
+            trip,
+            lambda: services.segment_change(
+                actor=request.user, segment=segment, fields=form.segment_fields()
+            ),
+            "Segment changed.",
+        )
+    return render(
+        request, "travel/segment_form.html", {"trip": trip, "form": form, "segment": segment}
+    )
+
+
+@login_required
+@require_POST
+def segment_cancel(request, pk: int):
+    segment = _segment(request, pk)
+    return _refuse_or(
+        request,
+        segment.trip,
+        lambda: services.segment_cancel(actor=request.user, segment=segment),
+        "Segment cancelled.",
+    )
+
+
+@login_required
+@require_POST
+def trip_act(request, pk: int, action: str):
+    trip = _trip(request, pk)
+    note = request.POST.get("note", "")[:300]
+    act, done = {
+        "book": (lambda: services.trip_book(actor=request.user, trip=trip), "Done."),
+        "approve": (
+            lambda: services.trip_approve(actor=request.user, trip=trip, note=note),
+            "Approved: the trip is booked.",
+        ),
+        "decline": (
+            lambda: services.trip_decline(actor=request.user, trip=trip, note=note),
+            "Declined: the trip is back with your assistant.",
+        ),
+        "cancel": (
+            lambda: services.trip_cancel(actor=request.user, trip=trip, note=note),
+            "Trip cancelled.",
+        ),
+        "complete": (
+            lambda: services.trip_complete(actor=request.user, trip=trip),
+            "Trip completed.",
+        ),
+        "thank": (
+            lambda: services.trip_thank(
+                actor=request.user, trip=trip, note=request.POST.get("note", "")
+            ),
+            "Thank you sent.",
+        ),
+    }[action]
+    response = _refuse_or(request, trip, act, done)
+    if action == "book":
+        trip.refresh_from_db()
+        if trip.status == Trip.Status.AWAITING_APPROVAL:
+            messages.info(request, "Sent to the owner for approval.")
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approve_link(request, token: str):
+    """The link in the approval email: it shows the trip and asks to confirm."""
+    try:
+        trip = services.trip_from_approval_token(token)
+    except TravelError as error:
+        return render(request, "link_invalid.html", {"reason": error}, status=410)
+    if not services.is_client(request.user, trip.organization):
+        raise Http404
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            if request.POST.get("decision") == "decline":
+                services.trip_decline(actor=request.user, trip=trip, note=note)
+                messages.success(request, "Declined: the trip is back with your assistant.")
+            else:
+                services.trip_approve(actor=request.user, trip=trip, note=note)
+                messages.success(request, "Approved: the trip is booked.")
+        except TravelError as error:
+            return render(request, "link_invalid.html", {"reason": error}, status=410)
+        return redirect(trip)
+    total, _ = services.trip_total(trip)
+    return render(
+        request,
+        "travel/approve.html",
+        {
+            "trip": trip,
+            "form": form,
+            "total": total,
+            "segments": trip.segments.exclude(status="cancelled"),
+        },
+    )
+
+
+@login_required
+def itinerary(request, pk: int):
+    trip = _trip(request, pk)
+    return render(
+        request,
+        "travel/itinerary.html",
+        {"trip": trip, "segments": trip.segments.exclude(status=Segment.Status.CANCELLED)},
+    )
+
+
+@login_required
+def itinerary_ics(request, pk: int):
+    trip = _trip(request, pk)
+    response = HttpResponse(
+        calendars.trip_calendar(trip), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="trip-{trip.pk}.ics"'
+    return response
+
+
+def feed(request, token: str):
+    """The traveler's calendar feed: a secret link, no login; a new link ends the old one."""
+    profile = get_object_or_404(TravelProfile.objects.select_related("traveler"), feed_token=token)
+    if not profile.traveler.is_active:
+        raise Http404
+    response = HttpResponse(
+        calendars.feed_calendar(profile), content_type="text/calendar; charset=utf-8"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Profiles -------------------------------------------------------------------------------------
+
+
+def _traveler(request, user_id: int | None) -> User:
+    if user_id is None or user_id == request.user.pk:
+        return request.user
+    traveler = get_object_or_404(User, pk=user_id, is_active=True)
+    if not services.may_see_profile(request.user, traveler):
+        raise Http404
+    return traveler
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request, user_id: int | None = None):
+    traveler = _traveler(request, user_id)
+    travel_profile = services.profile_for(traveler)
+    may_edit = services.may_reveal(request.user, traveler)
+    masked = {
+        name: services.mask(getattr(travel_profile, name)) for name in TravelProfile.SENSITIVE
+    }
+    form = (
+        TravelProfileForm(request.POST or None, instance=travel_profile, masked=masked)
+        if may_edit
+        else None
+    )
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            services.profile_save(actor=request.user, profile=travel_profile, **form.changes())
+            messages.success(request, "Travel profile saved.")
+            return redirect(request.path)
+    return render(
+        request,
+        "travel/profile.html",
+        {
+            "traveler": traveler,
+            "profile": travel_profile,
+            "form": form,
+            "masked": {
+                name: services.mask(getattr(travel_profile, name))
+                for name in TravelProfile.SENSITIVE
+            },
+            "may_reveal": may_edit,
+            "is_self": traveler.pk == request.user.pk,
+            "feed_url": request.build_absolute_uri(f"/travel/feed/{travel_profile.feed_token}.ics")
+            if traveler.pk == request.user.pk
+            else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def profile_reveal(request, user_id: int):
+    traveler = _traveler(request, user_id)
+    travel_profile = services.profile_for(traveler)
+    try:
+        revealed = services.profile_reveal(actor=request.user, profile=travel_profile)
+    except PermissionDenied as error:
+        raise Http404 from error
+    response = render(request, "travel/revealed.html", {"traveler": traveler, "revealed": revealed})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def feed_regenerate(request):
+    services.feed_token_regenerate(actor=request.user, profile=services.profile_for(request.user))
+    messages.success(request, "A new calendar link is ready; the old one no longer works.")
+    return redirect("travel:profile")
+
+
+# Routines -------------------------------------------------------------------------------------
+
+
+def _routine(request, pk: int) -> RoutineTrip:
+    return get_object_or_404(
+        RoutineTrip.objects.visible_to(request.user).select_related("organization", "traveler"),
+        pk=pk,
+    )
+
+
+@login_required
+def routine_list(request):
+    routines = list(
+        RoutineTrip.objects.visible_to(request.user)
+        .select_related("organization", "traveler")
+        .annotate(trip_count=Count("trips"))
+        .order_by("state", "title")
+    )
+    for routine in routines:
+        routine.description = describe(routine)
+    return render(request, "travel/routine_list.html", {"routines": routines})
+
+
+def _template_formset(request, routine: RoutineTrip | None):
+    initial = routine.segment_template if routine else []
+    return TemplateSegmentFormSet(request.POST or None, initial=initial, prefix="segments")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def routine_new(request):
+    organizations = _organizations(request.user)
+    if not organizations.exists():
+        raise Http404
+    form = RoutineForm(
+        request.POST or None,
+        organizations=organizations,
+        initial={"timezone": request.user.timezone},
+    )
+    formset = _template_formset(request, None)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        template = [f.as_template() for f in formset if f.has_changed() and f.cleaned_data]
+        try:
+            routine = services.routine_create(
+                actor=request.user,
+                organization=form.cleaned_data["organization"],
+                traveler=form.cleaned_data["traveler"],
+                fields=form.routine_fields(template),
+            )
+        except TravelError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Routine trip set up.")
+            return redirect(routine)
+    return render(request, "travel/routine_form.html", {"form": form, "formset": formset})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def routine_detail(request, pk: int):
+    """The routine, its coming days and trips; editing it changes coming occurrences only."""
+    routine = _routine(request, pk)
+    form = RoutineForm(
+        request.POST or None,
+        organizations=None,
+        routine=routine,
+        initial=RoutineForm.initial_for(routine),
+    )
+    formset = _template_formset(request, routine)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        template = [
+            f.as_template() for f in formset if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.routine_update(
+                actor=request.user, routine=routine, fields=form.routine_fields(template)
+            )
+        except PermissionDenied as error:
+            raise Http404 from error
+        except TravelError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Saved: coming trips follow the new settings.")
+            return redirect(routine)
+    return render(
+        request,
+        "travel/routine_detail.html",
+        {
+            "routine": routine,
+            "description": describe(routine),
+            "upcoming": services.upcoming_occurrences(routine),
+            "trips": routine.trips.select_related("traveler").order_by("-occurrence_date")[:20],
+            "form": form,
+            "formset": formset,
+            "can_manage": services.may_work_on(request.user, routine.organization),
+        },
+    )
+
+
+@login_required
+@require_POST
+def routine_act(request, pk: int, action: str):
+    routine = _routine(request, pk)
+    try:
+        if action == "skip":
+            day = date.fromisoformat(request.POST.get("day", ""))
+            services.routine_skip(actor=request.user, routine=routine, day=day)
+            done = f"{day:%A %-d %B} is skipped."
+        else:
+            state = {"pause": "paused", "resume": "active", "end": "ended"}[action]
+            services.routine_set_state(actor=request.user, routine=routine, state=state)
+            done = {"pause": "Paused.", "resume": "Resumed.", "end": "Ended."}[action]
+    except PermissionDenied as error:
+        raise Http404 from error
+    except (TravelError, ValueError) as error:
+        messages.error(request, str(error) if isinstance(error, TravelError) else "Choose a day.")
+    else:
+        messages.success(request, done)
+    return redirect(routine)
