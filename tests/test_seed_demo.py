@@ -1,8 +1,10 @@
 from django.core.management import call_command
 
+from accounts.models import User
 from checkins.models import CheckIn, Delivery
 from clients.models import TeamMember
 from tasks.models import Task
+from travel.models import RoutineTrip
 
 
 def test_demo_data_can_be_loaded_twice_without_doubling(db, django_capture_on_commit_callbacks):
@@ -19,3 +21,6 @@ def test_demo_data_can_be_loaded_twice_without_doubling(db, django_capture_on_co
     assert Delivery.objects.filter(checkin=sent, status="sent").count() > 0
     assert awaiting.status == CheckIn.Status.AWAITING_APPROVAL
     assert awaiting.written_by.email == "rhonda@vaportal.example"
+    renard = User.objects.get(email="renard@bergstromcars.example")
+    assert renard.travel_profile.known_traveler_number == "TT7Q21984"
+    assert RoutineTrip.objects.get().title == "Dealer association meeting"

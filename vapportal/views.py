@@ -10,6 +10,7 @@ from assistants.models import Engagement
 from checkins import services as checkin_services
 from clients.models import Membership, Organization
 from tasks import dashboards
+from travel.dashboards import travel_dashboard
 
 from .celery import app as celery_app
 from .models import AuditEvent
@@ -30,7 +31,11 @@ def home(request):
         return render(
             request,
             "dashboard/assistant.html",
-            {"engagements": engagements, **dashboards.assistant_dashboard(user)},
+            {
+                "engagements": engagements,
+                **dashboards.assistant_dashboard(user),
+                **travel_dashboard(user),
+            },
         )
     organizations = (
         Organization.objects.managed_by(user)
@@ -50,7 +55,7 @@ def home(request):
             ),
         )
     )
-    context = dashboards.owner_dashboard(user, organizations)
+    context = {**dashboards.owner_dashboard(user, organizations), **travel_dashboard(user)}
     todays = checkin_services.todays_checkins(context["organizations"])
     for organization in context["organizations"]:
         organization.todays_checkin = todays.get(organization.pk)

@@ -1,7 +1,7 @@
 """Loads the demo people, organizations and a week of work. Safe to run again: it updates
 what exists and leaves the demo work as it finds it."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -16,6 +16,8 @@ from clients.models import Membership, Organization, TeamMember
 from tasks import projects, services
 from tasks.models import Category, Priority, Project, RecurringTask, Status, Task
 from tasks.recurring import recurring_task_create
+from travel import services as travel_services
+from travel.models import RoutineTrip
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -99,6 +101,7 @@ class Command(BaseCommand):
         _demo_project(bergstrom, renard, rhonda)
         _demo_recurring(bergstrom, renard, rhonda)
         _demo_checkins(bergstrom, renard, rhonda)
+        _demo_travel(bergstrom, renard, rhonda)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
         )
@@ -286,6 +289,58 @@ def _demo_checkins(organization, owner, assistant) -> None:
             ),
             action="submit",
         )
+
+
+def _demo_travel(organization, owner, assistant) -> None:
+    """Renard's travel profile and his monthly trip to the dealer association meeting in
+    Minneapolis, which books itself (the beat tick makes the coming occurrence)."""
+    profile = travel_services.profile_for(owner)
+    if not profile.home_airport:
+        travel_services.profile_save(
+            actor=owner,
+            profile=profile,
+            home_airport="ATW",
+            seat="aisle",
+            cabin="economy",
+            preferred_airlines="Delta",
+            hotel_chains="Hilton",
+            car_size="Midsize",
+            loyalty_programs="Delta SkyMiles 9876543210\nHilton Honors 1122334455",
+            known_traveler_number="TT7Q21984",
+            emergency_contact="Maria Bergstrom, +1 920 555 0142",
+        )
+    if RoutineTrip.objects.filter(organization=organization).exists():
+        return
+    flight = {"kind": "flight", "provider": "Delta", "currency": "USD"}
+    chicago = {"start_zone": "America/Chicago", "end_zone": "America/Chicago"}
+    travel_services.routine_create(
+        actor=owner,
+        organization=organization,
+        traveler=owner,
+        fields=travel_services.RoutineFields(
+            title="Dealer association meeting",
+            destinations="Minneapolis",
+            rrule="FREQ=MONTHLY;BYDAY=1TU",
+            timezone="America/Chicago",
+            starts_on=date(2026, 1, 1),
+            days_before=1,
+            nights=2,
+            lead_days=21,
+            preferences="Aisle seat; the Hilton downtown",
+            auto_approve_limit=Decimal("1200"),
+            segment_template=[
+                {**flight, **chicago, "number": "DL 2345", "origin": "ATW",
+                 "destination": "MSP", "day": 0, "start": "15:10", "end_day": 0,
+                 "end": "16:20", "cost": "320"},
+                {"kind": "hotel", "provider": "Hilton Minneapolis", **chicago,
+                 "destination": "Minneapolis", "day": 0, "start": "17:00", "end_day": 2,
+                 "end": "11:00", "cost": "480", "currency": "USD"},
+                {**flight, **chicago, "number": "DL 2346", "origin": "MSP",
+                 "destination": "ATW", "day": 2, "start": "17:05", "end_day": 2,
+                 "end": "18:10", "cost": "320"},
+            ],
+        ),
+    )  # fmt: skip
 
 
 def _user(email: str, name: str, tz: str, *, is_staff: bool = False) -> User:
