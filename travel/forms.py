@@ -19,20 +19,32 @@ def _travelers(organizations) -> "forms.QuerySet":
     ).distinct()
 
 
+class NeverShownTextInput(forms.TextInput):
+    """A box whose value is never written back into the page, even after a form error."""
+
+    def format_value(self, value):
+        return None
+
+
+class NeverShownTextarea(forms.Textarea):
+    def format_value(self, value):
+        return None
+
+
 class TravelProfileForm(forms.ModelForm):
     """The profile. The sensitive numbers are never put back into the page: their boxes start
     empty (showing the masked value), empty keeps what is stored, and "clear" removes it."""
 
     loyalty_programs = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        widget=NeverShownTextarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text="One a line: program, then number (Delta SkyMiles 1234567).",
     )
     known_traveler_number = forms.CharField(
-        required=False, max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        required=False, max_length=30, widget=NeverShownTextInput(attrs={"autocomplete": "off"})
     )
     redress_number = forms.CharField(
-        required=False, max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        required=False, max_length=30, widget=NeverShownTextInput(attrs={"autocomplete": "off"})
     )
     clear_sensitive = forms.MultipleChoiceField(
         required=False,

@@ -280,6 +280,8 @@ class RoutineTrip(models.Model):
     # Set when the tick could not hand an occurrence to anyone; cleared once it can.
     alert = models.CharField(max_length=300, blank=True)
     alerted_at = models.DateTimeField(null=True, blank=True)
+    # When the rule or template last changed: trips booked before it are not copied.
+    edited_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

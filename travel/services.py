@@ -644,6 +644,7 @@ def routine_update(*, actor: User, routine: RoutineTrip, fields: RoutineFields) 
     for name, value in fields.__dict__.items():
         setattr(routine, name, value)
     routine.rrule, routine.segment_template = rule, fields.segment_template or []
+    routine.edited_at = timezone.now()
     routine.save()
     audit_record(
         actor=actor,
@@ -747,8 +748,9 @@ def routine_materialize(*, routine: RoutineTrip, now: datetime) -> int:
     if assistant is None:
         _alert(
             routine,
-            "No engaged assistant may book travel for this client: "
-            f"{len(due)} coming trip(s) wait until one is engaged.",
+            # One wording per problem: the alert mails once, however many trips wait.
+            "No engaged assistant may book travel for this client: its coming trips wait "
+            "until one is engaged.",
         )
         return 0
     if routine.alert:
@@ -796,12 +798,12 @@ def _alert(routine: RoutineTrip, message: str) -> None:
 
 
 def _latest_booked(routine: RoutineTrip) -> Trip | None:
-    return (
-        Trip.objects.filter(routine=routine, status__in=[Status.BOOKED, Status.COMPLETED])
-        .order_by("-occurrence_date")
-        .prefetch_related("segments")
-        .first()
-    )
+    """The last booked trip to copy, unless the routine was edited since: then its template
+    says how trips go now."""
+    booked = Trip.objects.filter(routine=routine, status__in=[Status.BOOKED, Status.COMPLETED])
+    if routine.edited_at is not None:
+        booked = booked.filter(updated_at__gt=routine.edited_at)
+    return booked.order_by("-occurrence_date").prefetch_related("segments").first()
 
 
 def _occurrence_trip(routine: RoutineTrip, day: date, assistant: User, last: Trip | None) -> Trip:
