@@ -100,6 +100,7 @@ def engagements_hand_over(*, actor: User, from_assistant: User, to_assistant: Us
     Where the new assistant already works for the client, that engagement stays and takes over
     the primary role if the old one had it. Returns how many clients were handed over."""
     from tasks.services import tasks_hand_over
+    from vendors.services import hand_over as vendors_hand_over
 
     if from_assistant == to_assistant:
         raise EngagementError("Choose two different assistants.")
@@ -136,11 +137,15 @@ def engagements_hand_over(*, actor: User, from_assistant: User, to_assistant: Us
             summary=f"Handed {old.organization} over from {from_assistant} to {to_assistant}",
             organization=old.organization,
         )
+    organizations = [engagement.organization for engagement in outgoing]
     tasks_hand_over(
         actor=actor,
         from_assistant=from_assistant,
         to_assistant=to_assistant,
-        organizations=[engagement.organization for engagement in outgoing],
+        organizations=organizations,
+    )
+    vendors_hand_over(
+        from_assistant=from_assistant, to_assistant=to_assistant, organizations=organizations
     )
     return len(outgoing)
 

@@ -211,6 +211,7 @@ class TaskEvent(models.Model):
         ATTACHED = "attached", "attached a file"
         THANKED = "thanked", "said thanks"
         HANDED_OVER = "handed_over", "handed the task over"
+        CORRESPONDENCE = "correspondence", "corresponded with a vendor"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

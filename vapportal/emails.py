@@ -26,20 +26,47 @@ def email_queue(
     The send task is enqueued only when the surrounding transaction commits, so a rolled-back
     write never mails anyone."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{template}_subject.txt", context)
-    email = OutgoingEmail.objects.create(
+    return email_queue_written(
         to=to,
-        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
-        reply_to=reply_to,
-        # A subject is one line whatever the template or the data put in it.
-        subject=" ".join(subject.split()),
+        subject=render_to_string(f"emails/{template}_subject.txt", context),
         text_body=render_to_string(f"emails/{template}_body.txt", context),
         html_body=render_to_string(f"emails/{template}_body.html", context),
         template=template,
+        reply_to=reply_to,
+        from_email=from_email,
         attachments=[
             {"name": name, "content": content, "mimetype": mimetype}
             for name, content, mimetype in attachments
         ],
+    )
+
+
+def email_queue_written(
+    *,
+    to: str,
+    subject: str,
+    text_body: str,
+    template: str,
+    html_body: str = "",
+    reply_to: str = "",
+    from_email: str = "",
+    cc: str = "",
+    headers: dict | None = None,
+    attachments: list[dict] = (),
+) -> OutgoingEmail:
+    """Queue a message whose text is already written (by a person, or from templates)."""
+    email = OutgoingEmail.objects.create(
+        to=to,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        reply_to=reply_to,
+        cc=cc,
+        headers=headers or {},
+        # A subject is one line whatever the template or the data put in it.
+        subject=" ".join(subject.split()),
+        text_body=text_body,
+        html_body=html_body,
+        template=template,
+        attachments=list(attachments),
     )
     from .tasks import outgoing_email_send
 
@@ -68,6 +95,8 @@ def email_send(*, email_id: int) -> bool:
         from_email=email.from_email,
         to=[email.to],
         reply_to=[email.reply_to] if email.reply_to else None,
+        cc=[email.cc] if email.cc else None,
+        headers=email.headers or None,
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")

@@ -35,6 +35,8 @@ class OutgoingEmail(models.Model):
     to = models.EmailField()
     from_email = models.CharField(max_length=300)
     reply_to = models.EmailField(blank=True)
+    cc = models.EmailField(blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="Message-ID, In-Reply-To...")
     subject = models.CharField(max_length=300)
     text_body = models.TextField()
     html_body = models.TextField(blank=True)

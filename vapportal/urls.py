@@ -12,6 +12,7 @@ urlpatterns = [
     path("checkins/team/", include("clients.roster_urls")),
     path("checkins/", include("checkins.urls")),
     path("travel/", include("travel.urls")),
+    path("vendors/", include("vendors.urls")),
     path("tasks/", include("tasks.urls")),
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),

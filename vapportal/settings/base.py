@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tasks",
     "checkins",
     "travel",
+    "vendors",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,13 @@ CHECKIN_RETRY_BACKOFF = env.int("CHECKIN_RETRY_BACKOFF", default=30)
 CHECKIN_APPROVAL_MAX_AGE = 7 * 24 * 3600
 CHECKIN_ARCHIVE_MAX_AGE = 400 * 24 * 3600
 TRIP_APPROVAL_MAX_AGE = 7 * 24 * 3600
+
+# Vendor email. Replies come in as raw RFC 822 posts to /vendors/inbound/ carrying this secret
+# in the X-Inbound-Secret header (an MTA pipe or a provider's inbound webhook); mail to
+# <organization slug>@VENDOR_INBOUND_DOMAIN lands in that organization's inbox.
+VENDOR_INBOUND_SECRET = env("VENDOR_INBOUND_SECRET", default="")
+VENDOR_INBOUND_DOMAIN = env("VENDOR_INBOUND_DOMAIN", default="in.vaportal.example")
+VENDOR_APPROVAL_MAX_AGE = 7 * 24 * 3600
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,233 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tasks.models import Task, TaskEvent
+from vendors import services
+from vendors.models import AuthorityChange, Message
+
+from .conftest import INBOUND_SECRET, reply
+
+
+def write(actor, vendor, contact, **fields):
+    return services.message_write(
+        actor=actor,
+        vendor=vendor,
+        contact=contact,
+        to_address=contact.email,
+        subject=fields.pop("subject", "Fleet detailing"),
+        body=fields.pop("body", "Could you detail twelve trucks next week?"),
+        **fields,
+    )
+
+
+def test_with_send_authority_the_email_goes_out_as_the_owner(
+    sending_assistant, owner, vendor, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = write(sending_assistant, vendor, contact, cc_owner=True)
+
+    (sent,) = mail.outbox
+    assert sent.from_email == f"{owner.full_name} <portal@vaportal.example>"
+    assert sent.reply_to == [owner.email]
+    assert sent.cc == [owner.email]
+    assert sent.to == [contact.email]
+    assert sent.extra_headers["Message-ID"].strip("<>") == message.message_id
+    assert (message.written_by, message.on_behalf_of, message.authority) == (
+        sending_assistant,
+        owner,
+        "send",
+    )
+
+
+def test_with_draft_authority_only_the_owners_approval_sends_it_once(
+    client_for, drafting_assistant, owner, vendor, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = write(drafting_assistant, vendor, contact)
+    assert message.status == Message.Status.DRAFT
+    assert [m.to for m in mail.outbox] == [[owner.email]]  # the approval request
+    mail.outbox.clear()
+
+    client = client_for(owner)
+    url = reverse("vendors:approve", args=[message.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"subject": "Fleet detailing", "body": "Twelve trucks, Tuesday?"})
+        client.post(url, {"subject": "Fleet detailing", "body": "Twelve trucks, Tuesday?"})
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].body == "Twelve trucks, Tuesday?"
+    message.refresh_from_db()
+    assert (message.status, message.approved_by) == (Message.Status.SENT, owner)
+
+
+def test_with_never_the_assistant_is_refused_and_nothing_is_stored(
+    sending_assistant, owner, vendor, contact
+):
+    services.authority_set(actor=owner, vendor=vendor, contact=contact, authority="none")
+
+    with pytest.raises(services.VendorError, match="never"):
+        write(sending_assistant, vendor, contact)
+
+    assert not Message.objects.exists()
+    assert mail.outbox == []
+    change = AuthorityChange.objects.get()
+    assert (change.actor, change.contact, change.to_authority) == (owner, contact, "none")
+
+
+def test_a_subject_or_address_with_a_line_break_is_refused(sending_assistant, vendor, contact):
+    with pytest.raises(services.VendorError, match="one line"):
+        write(sending_assistant, vendor, contact, subject="Hi\r\nBcc: spy@example.com")
+    with pytest.raises(services.VendorError, match="one line"):
+        services.message_write(
+            actor=sending_assistant,
+            vendor=vendor,
+            contact=None,
+            to_address="dana@foxvalley.example\nBcc: spy@example.com",
+            subject="Hi",
+            body="Hello",
+        )
+    assert not Message.objects.exists()
+
+
+def test_a_reply_is_threaded_stored_once_and_lands_on_the_task_and_in_the_queue(
+    client, sending_assistant, owner, vendor, contact, django_capture_on_commit_callbacks
+):
+    task = Task.objects.create(
+        organization=vendor.organization, title="Detailing for the fleet", created_by=owner,
+        requested_by=owner,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = write(sending_assistant, vendor, contact, task=task)
+    raw = reply(sent.message_id)
+
+    def post():
+        return client.post(
+            reverse("vendors:inbound"),
+            raw,
+            content_type="message/rfc822",
+            HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+        )
+
+    first, second = post(), post()
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    received = Message.objects.get(direction="in")
+    assert (received.thread, received.vendor, received.task) == (sent, vendor, task)
+    assert task.events.filter(kind=TaskEvent.Kind.CORRESPONDENCE).count() == 2
+    item = Task.objects.get(title__startswith="Reply received")
+    assert item.assignee == sending_assistant
+
+
+def test_a_reply_without_references_is_threaded_by_sender_and_subject(
+    client, owner, sending_assistant, vendor, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = write(sending_assistant, vendor, contact)
+
+    client.post(
+        reverse("vendors:inbound"),
+        reply("", subject="RE: Fleet detailing"),
+        content_type="message/rfc822",
+        HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+    )
+
+    assert Message.objects.get(direction="in").thread == sent
+
+
+def test_an_unknown_sender_lands_in_the_inbox_to_be_filed(
+    client, client_for, owner, sending_assistant, vendor
+):
+    response = client.post(
+        reverse("vendors:inbound"),
+        reply("", sender="someone@new.example", subject="Hello there", to=owner.email),
+        content_type="message/rfc822",
+        HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+    )
+
+    assert response.status_code == 201
+    message = Message.objects.get()
+    assert (message.organization, message.vendor) == (vendor.organization, None)
+    inbox = client_for(sending_assistant).get(reverse("vendors:inbox")).content.decode()
+    assert "Hello there" in inbox
+    client_for(sending_assistant).post(
+        reverse("vendors:file", args=[message.pk]), {"vendor": vendor.pk}
+    )
+    message.refresh_from_db()
+    assert message.vendor == vendor
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({"HTTP_X_INBOUND_SECRET": "wrong"}, reply(""), 401),
+        ({}, reply(""), 401),
+        ({"HTTP_X_INBOUND_SECRET": INBOUND_SECRET}, b"", 400),
+        ({"HTTP_X_INBOUND_SECRET": INBOUND_SECRET}, b"this is not an email at all", 400),
+        (
+            {"HTTP_X_INBOUND_SECRET": INBOUND_SECRET},
+            reply("", body="x" * (services.INBOUND_MAX_BYTES + 1)),
+            413,
+        ),
+    ],
+)
+def test_a_bad_inbound_post_is_refused_and_nothing_is_stored(
+    client, vendor, contact, headers, body, status
+):
+    response = client.post(
+        reverse("vendors:inbound"), body, content_type="message/rfc822", **headers
+    )
+
+    assert response.status_code == status
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["detail", "edit", "contact_new", "write"])
+def test_another_organizations_vendor_is_not_found(client_for, outsider, vendor, name):
+    assert client_for(outsider).get(reverse(f"vendors:{name}", args=[vendor.pk])).status_code == 404
+
+
+def test_another_organizations_message_and_approval_link_are_not_found(
+    client_for, outsider, drafting_assistant, vendor, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = write(drafting_assistant, vendor, contact)
+    client = client_for(outsider)
+    link = reverse("vendors:approve_link", args=[services.approval_token(message)])
+
+    assert client.get(reverse("vendors:message", args=[message.pk])).status_code == 404
+    assert client.post(reverse("vendors:approve", args=[message.pk])).status_code == 404
+    assert (
+        client.post(link, {"decision": "approve", "subject": "x", "body": "y"}).status_code == 404
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.DRAFT
+
+
+def test_an_assistant_whose_engagement_ended_cannot_write(
+    sending_assistant, engagement, vendor, contact
+):
+    engagement.ended_at = "2026-01-01T00:00Z"
+    engagement.save()
+
+    with pytest.raises(services.PermissionDenied):
+        write(sending_assistant, vendor, contact)
+
+
+def test_hand_over_moves_conversations_and_pending_drafts(
+    drafting_assistant, admin_user, vendor, contact, django_capture_on_commit_callbacks
+):
+    from assistants.services import engagements_hand_over
+    from tests.factories import AssistantFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = write(drafting_assistant, vendor, contact)
+    newcomer = AssistantFactory()
+
+    engagements_hand_over(
+        actor=admin_user, from_assistant=drafting_assistant, to_assistant=newcomer
+    )
+
+    draft.refresh_from_db()
+    assert draft.handled_by == newcomer
+    assert draft.written_by == drafting_assistant
