@@ -5,6 +5,7 @@ from checkins.models import CheckIn, Delivery
 from clients.models import TeamMember
 from tasks.models import Task
 from travel.models import RoutineTrip
+from vendors.models import Vendor
 
 
 def test_demo_data_can_be_loaded_twice_without_doubling(db, django_capture_on_commit_callbacks):
@@ -24,3 +25,4 @@ def test_demo_data_can_be_loaded_twice_without_doubling(db, django_capture_on_co
     renard = User.objects.get(email="renard@bergstromcars.example")
     assert renard.travel_profile.known_traveler_number == "TT7Q21984"
     assert RoutineTrip.objects.get().title == "Dealer association meeting"
+    assert Vendor.objects.get(name="Fox Valley Detailing").authority == "draft"

@@ -18,6 +18,8 @@ from tasks.models import Category, Priority, Project, RecurringTask, Status, Tas
 from tasks.recurring import recurring_task_create
 from travel import services as travel_services
 from travel.models import RoutineTrip
+from vendors import services as vendor_services
+from vendors.models import Contact, Vendor
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -102,6 +104,7 @@ class Command(BaseCommand):
         _demo_recurring(bergstrom, renard, rhonda)
         _demo_checkins(bergstrom, renard, rhonda)
         _demo_travel(bergstrom, renard, rhonda)
+        _demo_vendors(bergstrom, renard)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
         )
@@ -341,6 +344,30 @@ def _demo_travel(organization, owner, assistant) -> None:
             ],
         ),
     )  # fmt: skip
+
+
+def _demo_vendors(organization, owner) -> None:
+    """The dealerships' vendors: Rhonda may email the tire supplier as Renard, but drafts to
+    the new detailing firm wait for his approval."""
+    for name, category, works_with, contact, email, authority in [
+        ("Fox Valley Detailing", "Detailing", "Neenah, Appleton", "Dana Fox",
+         "dana@foxvalleydetailing.example", Authority.DRAFT),
+        ("Lakeshore Tire Supply", "Parts", "Service departments", "Sam Ortiz",
+         "sam@lakeshoretire.example", ""),
+        ("Northwoods Marketing", "Advertising", "Sales", "Priya Shah",
+         "priya@northwoodsmarketing.example", Authority.NONE),
+    ]:  # fmt: skip
+        vendor, created = Vendor.objects.get_or_create(
+            organization=organization,
+            name=name,
+            defaults={"category": category, "works_with": works_with},
+        )
+        if created:
+            Contact.objects.create(vendor=vendor, name=contact, email=email)
+            if authority:
+                vendor_services.authority_set(
+                    actor=owner, vendor=vendor, contact=None, authority=authority
+                )
 
 
 def _user(email: str, name: str, tz: str, *, is_staff: bool = False) -> User:
