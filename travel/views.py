@@ -163,15 +163,17 @@ def trip_detail(request, pk: int):
     )
 
 
-def _refuse_or(request, trip: Trip, action, done: str):
+def _refuse_or(request, trip: Trip, action, done):
+    """Run the service; a refusal becomes a message, a stranger a 404. `done` is the success
+    message, or a function of the service's result that says it."""
     try:
-        action()
+        result = action()
     except PermissionDenied as error:
         raise Http404 from error
     except TravelError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, done)
+        messages.success(request, done(result) if callable(done) else done)
     return redirect(trip)
 
 
@@ -242,7 +244,14 @@ def trip_act(request, pk: int, action: str):
     trip = _trip(request, pk)
     note = request.POST.get("note", "")[:300]
     act, done = {
-        "book": (lambda: services.trip_book(actor=request.user, trip=trip), "Done."),
+        "book": (
+            lambda: services.trip_book(actor=request.user, trip=trip),
+            lambda booked: (
+                "Booked: the itinerary is on its way to the traveler."
+                if booked.status == Trip.Status.BOOKED
+                else "Sent to the owner for approval."
+            ),
+        ),
         "approve": (
             lambda: services.trip_approve(actor=request.user, trip=trip, note=note),
             "Approved: the trip is booked.",
@@ -266,12 +275,7 @@ def trip_act(request, pk: int, action: str):
             "Thank you sent.",
         ),
     }[action]
-    response = _refuse_or(request, trip, act, done)
-    if action == "book":
-        trip.refresh_from_db()
-        if trip.status == Trip.Status.AWAITING_APPROVAL:
-            messages.info(request, "Sent to the owner for approval.")
-    return response
+    return _refuse_or(request, trip, act, done)
 
 
 @login_required
