@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from assistants.models import Authority, Engagement
 from clients.models import Membership, Organization, TeamMember
+from vapportal import links
 from vapportal.audit import audit_record
 from vapportal.emails import email_queue
 
@@ -377,19 +378,19 @@ def checkin_cancel(*, actor: User, checkin: CheckIn) -> CheckIn:
 
 
 def approval_token(checkin: CheckIn) -> str:
-    return signing.dumps({"checkin": checkin.pk}, salt=APPROVAL_SALT)
+    return links.approval_token(salt=APPROVAL_SALT, pk=checkin.pk)
 
 
 def checkin_from_approval_token(token: str) -> CheckIn:
     """The check-in a link approves; CheckInError if the link is tampered, expired or the
     check-in no longer awaits approval (a link works once)."""
     try:
-        data = signing.loads(token, salt=APPROVAL_SALT, max_age=settings.CHECKIN_APPROVAL_MAX_AGE)
-    except signing.SignatureExpired as error:
-        raise CheckInError("This approval link has expired. Open the check-in instead.") from error
-    except signing.BadSignature as error:
-        raise CheckInError("This approval link is not valid.") from error
-    checkin = CheckIn.objects.select_related("organization").filter(pk=data["checkin"]).first()
+        pk = links.approval_link_id(
+            token, salt=APPROVAL_SALT, max_age=settings.CHECKIN_APPROVAL_MAX_AGE, what="check-in"
+        )
+    except links.LinkError as error:
+        raise CheckInError(str(error)) from error
+    checkin = CheckIn.objects.select_related("organization").filter(pk=pk).first()
     if checkin is None:
         raise CheckInError("This approval link is not valid.")
     if checkin.status != Status.AWAITING_APPROVAL:

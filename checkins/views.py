@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assistants.models import Authority
+from clients.lookups import organization_from_request
 from clients.models import Organization
 from vapportal.templatetags.portal import markdown
 
@@ -23,22 +24,6 @@ NOT_ALLOWED = (
     "Your engagement lets you draft check-ins for the owner's approval, not send or schedule "
     "them: submit it for approval."
 )
-
-
-def _organization(request) -> Organization:
-    """The organization named by `?organization=`, else the person's first one; 404 for any
-    organization they cannot see."""
-    organizations = Organization.objects.visible_to(request.user).order_by("name")
-    chosen = request.GET.get("organization") or request.POST.get("organization")
-    if chosen:
-        try:
-            return get_object_or_404(organizations, pk=int(chosen))
-        except ValueError as error:
-            raise Http404 from error
-    organization = organizations.first()
-    if organization is None:
-        raise Http404
-    return organization
 
 
 def _checkin(request, pk: int) -> CheckIn:
@@ -159,7 +144,7 @@ def _saved_message(checkin: CheckIn) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkin_new(request):
-    return _compose(request, _organization(request))
+    return _compose(request, organization_from_request(request))
 
 
 @login_required
@@ -260,7 +245,7 @@ def approve_link(request, token: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkin_settings(request):
-    organization = _organization(request)
+    organization = organization_from_request(request)
     if not services.is_client(request.user, organization):
         raise Http404
     checkin_settings = services.checkin_settings_for(organization)

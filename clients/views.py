@@ -12,6 +12,7 @@ from assistants.models import Engagement
 
 from . import services
 from .forms import OrganizationSettingsForm, RosterImportForm, TeamMemberForm
+from .lookups import organization_from_request
 from .models import Membership, Organization, TeamMember
 
 
@@ -32,20 +33,6 @@ def _can_manage(user, organization: Organization) -> bool:
 
 def _is_owner(user, organization: Organization) -> bool:
     return organization.memberships.filter(user=user, role=Membership.Role.OWNER).exists()
-
-
-def _roster_organization(request) -> Organization:
-    """The organization named by `?organization=`, else the person's first one."""
-    if request.GET.get("organization"):
-        try:
-            pk = int(request.GET["organization"])
-        except ValueError as error:
-            raise Http404 from error
-        return _get_organization_for_user(request.user, pk)
-    organization = Organization.objects.visible_to(request.user).order_by("name").first()
-    if organization is None:
-        raise Http404("No organization")
-    return organization
 
 
 @login_required
@@ -90,7 +77,7 @@ def organization_settings(request, pk: int):
 
 @login_required
 def roster(request):
-    organization = _roster_organization(request)
+    organization = organization_from_request(request)
     members = TeamMember.objects.filter(organization=organization)
     if request.GET.get("show") != "all":
         members = members.filter(active=True)
@@ -112,7 +99,7 @@ def roster(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_member_new(request):
-    organization = _roster_organization(request)
+    organization = organization_from_request(request)
     if not _can_manage(request.user, organization):
         raise Http404
     form = TeamMemberForm(request.POST or None, organization=organization)
@@ -165,7 +152,7 @@ def team_member_set_active(request, pk: int, active: bool):
 @login_required
 @require_http_methods(["GET", "POST"])
 def roster_import(request):
-    organization = _roster_organization(request)
+    organization = organization_from_request(request)
     if not _can_manage(request.user, organization):
         raise Http404
     form = RosterImportForm(request.POST or None, request.FILES or None)

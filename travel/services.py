@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from dateutil.rrule import rrulestr
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -22,6 +21,7 @@ from tasks import services as task_services
 from tasks.models import Category, Priority
 from tasks.models import Status as TaskStatus
 from tasks.recurring import RecurringError, rrule_validate
+from vapportal import links
 from vapportal.audit import audit_record
 from vapportal.emails import email_queue
 
@@ -431,19 +431,19 @@ def _ask_for_approval(trip: Trip, reasons: list[str]) -> None:
 
 
 def approval_token(trip: Trip) -> str:
-    return signing.dumps({"trip": trip.pk}, salt=APPROVAL_SALT)
+    return links.approval_token(salt=APPROVAL_SALT, pk=trip.pk)
 
 
 def trip_from_approval_token(token: str) -> Trip:
     """The trip a link approves; TravelError if it is tampered, expired or used (the trip
     no longer awaits approval)."""
     try:
-        data = signing.loads(token, salt=APPROVAL_SALT, max_age=settings.TRIP_APPROVAL_MAX_AGE)
-    except signing.SignatureExpired as error:
-        raise TravelError("This approval link has expired. Open the trip instead.") from error
-    except signing.BadSignature as error:
-        raise TravelError("This approval link is not valid.") from error
-    trip = Trip.objects.select_related("organization").filter(pk=data["trip"]).first()
+        pk = links.approval_link_id(
+            token, salt=APPROVAL_SALT, max_age=settings.TRIP_APPROVAL_MAX_AGE, what="trip"
+        )
+    except links.LinkError as error:
+        raise TravelError(str(error)) from error
+    trip = Trip.objects.select_related("organization").filter(pk=pk).first()
     if trip is None:
         raise TravelError("This approval link is not valid.")
     if trip.status != Status.AWAITING_APPROVAL:

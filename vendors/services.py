@@ -11,7 +11,6 @@ from datetime import datetime
 from email.utils import formataddr, getaddresses, make_msgid, parseaddr
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -24,6 +23,7 @@ from clients.models import Membership, Organization
 from tasks import services as task_services
 from tasks.models import Category, Priority, Task, TaskEvent
 from tasks.uploads import attachment_content_type
+from vapportal import links
 from vapportal.audit import audit_record
 from vapportal.emails import email_queue, email_queue_written
 
@@ -266,19 +266,17 @@ def _import_row(actor: User, organization: Organization, data: dict) -> str:
 
 
 def approval_token(message: Message) -> str:
-    return signing.dumps({"message": message.pk}, salt=APPROVAL_SALT)
+    return links.approval_token(salt=APPROVAL_SALT, pk=message.pk)
 
 
 def message_from_approval_token(token: str) -> Message:
     try:
-        data = signing.loads(token, salt=APPROVAL_SALT, max_age=settings.VENDOR_APPROVAL_MAX_AGE)
-    except signing.SignatureExpired as error:
-        raise VendorError("This approval link has expired. Open the draft instead.") from error
-    except signing.BadSignature as error:
-        raise VendorError("This approval link is not valid.") from error
-    message = (
-        Message.objects.select_related("organization", "vendor").filter(pk=data["message"]).first()
-    )
+        pk = links.approval_link_id(
+            token, salt=APPROVAL_SALT, max_age=settings.VENDOR_APPROVAL_MAX_AGE, what="draft"
+        )
+    except links.LinkError as error:
+        raise VendorError(str(error)) from error
+    message = Message.objects.select_related("organization", "vendor").filter(pk=pk).first()
     if message is None:
         raise VendorError("This approval link is not valid.")
     if message.status != Message.Status.DRAFT:

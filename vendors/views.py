@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assistants.models import Engagement
+from clients.lookups import organization_from_request
 from clients.models import Organization
 from tasks.models import Task
 from travel.models import RoutineTrip
@@ -37,21 +38,6 @@ from .services import InboundError, VendorError
 PAGE_SIZE = 50
 
 
-def _organization(request) -> Organization:
-    """`?organization=` or the person's first client; 404 outside what they see."""
-    organizations = Organization.objects.visible_to(request.user).order_by("name")
-    chosen = request.GET.get("organization") or request.POST.get("organization")
-    if chosen:
-        try:
-            return get_object_or_404(organizations, pk=int(chosen))
-        except ValueError as error:
-            raise Http404 from error
-    organization = organizations.first()
-    if organization is None:
-        raise Http404
-    return organization
-
-
 def _vendor(request, pk: int) -> Vendor:
     return get_object_or_404(
         Vendor.objects.visible_to(request.user).select_related("organization"), pk=pk
@@ -69,7 +55,7 @@ def _message(request, pk: int) -> Message:
 
 @login_required
 def vendor_list(request):
-    organization = _organization(request)
+    organization = organization_from_request(request)
     query = request.GET.get("q", "").strip()[:100]
     vendors = Vendor.objects.filter(organization=organization)
     if query:
@@ -104,7 +90,7 @@ def vendor_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def vendor_edit(request, pk: int | None = None):
-    vendor = _vendor(request, pk) if pk else Vendor(organization=_organization(request))
+    vendor = _vendor(request, pk) if pk else Vendor(organization=organization_from_request(request))
     if not services.may_manage(request.user, vendor.organization):
         raise Http404
     form = VendorForm(request.POST or None, instance=vendor)
@@ -215,7 +201,7 @@ def document_download(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def vendor_import(request):
-    organization = _organization(request)
+    organization = organization_from_request(request)
     if not services.may_manage(request.user, organization):
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -240,7 +226,7 @@ def vendor_import(request):
 @require_http_methods(["GET", "POST"])
 def authority_page(request):
     """Who may write to whom as the owner, on one page, with every change to it."""
-    organization = _organization(request)
+    organization = organization_from_request(request)
     is_client = services.is_client(request.user, organization)
     if not (is_client or services.engagement_of(request.user, organization)):
         raise Http404
@@ -288,7 +274,7 @@ def authority_page(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def vendor_settings(request):
-    organization = _organization(request)
+    organization = organization_from_request(request)
     if not services.is_client(request.user, organization):
         raise Http404
     form = SettingsForm(request.POST or None, instance=services.settings_for(organization))
@@ -489,7 +475,7 @@ def message_file(request, pk: int):
 
 @login_required
 def inbox(request):
-    organization = _organization(request)
+    organization = organization_from_request(request)
     if not services.may_manage(request.user, organization):
         raise Http404
     unfiled = Message.objects.filter(
@@ -508,7 +494,7 @@ def inbox(request):
 @login_required
 def review(request):
     """The owner's week: what went out on their behalf, by vendor, drafts waiting on top."""
-    organization = _organization(request)
+    organization = organization_from_request(request)
     if not services.is_client(request.user, organization):
         raise Http404
     since = timezone.now() - timedelta(days=7)
@@ -537,7 +523,7 @@ def review(request):
 def hand_over_summary(request):
     """For the assistant taking a client over: open tasks, routines, vendors with their last
     conversation, and what they may do."""
-    organization = _organization(request)
+    organization = organization_from_request(request)
     engagement = services.engagement_of(request.user, organization)
     if engagement is None and not request.user.is_staff:
         raise Http404
