@@ -650,10 +650,19 @@ def deliver_batch(delivery_ids: list[int], *, retry_in: timedelta = timedelta(0)
         # open and close one per message).
         connection.open()
     except (smtplib.SMTPException, OSError) as error:
-        Delivery.objects.filter(pk__in=rows, status=Delivery.Status.QUEUED).update(
-            queued_at=timezone.now() + retry_in
+        # The server cannot be reached: every row of the batch used an attempt, and rows that
+        # used them all fail (the check-in then finishes, its report saying why).
+        reason = f"{type(error).__name__}: {error}"[:300]
+        queued = Delivery.objects.filter(pk__in=rows, status=Delivery.Status.QUEUED)
+        queued.update(attempts=F("attempts") + 1, last_error=reason)
+        queued.filter(attempts__gte=MAX_ATTEMPTS).update(
+            status=Delivery.Status.FAILED,
+            last_error=f"Gave up after {MAX_ATTEMPTS} attempts: {reason}"[:300],
         )
-        result.retry_ids, result.error = list(delivery_ids), f"{type(error).__name__}: {error}"
+        queued.update(queued_at=timezone.now() + retry_in)
+        _finish_sent({row.checkin_id for row in rows.values()})
+        result.retry_ids = list(queued.values_list("pk", flat=True))
+        result.error = reason
         return result
     try:
         for position, pk in enumerate(delivery_ids):

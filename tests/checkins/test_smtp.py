@@ -109,7 +109,7 @@ def test_a_permanent_refusal_fails_the_row_and_flags_the_address(owner, organiza
     assert result.sent == len(team) - 1 and sink.to(team[0].email) == []
 
 
-def test_a_mail_server_that_is_down_leaves_the_batch_queued_for_a_retry(
+def test_a_mail_server_that_is_down_is_retried_and_given_up_on_after_the_last_attempt(
     owner, organization, team, settings
 ):
     with socket.socket() as probe:
@@ -121,5 +121,14 @@ def test_a_mail_server_that_is_down_leaves_the_batch_queued_for_a_retry(
 
     result = services.deliver_batch(ids)
 
-    assert result.retry_ids == ids
+    assert sorted(result.retry_ids) == sorted(ids)
     assert set(Delivery.objects.values_list("status", flat=True)) == {"queued"}
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+
+    for _ in range(services.MAX_ATTEMPTS - 1):
+        result = services.deliver_batch(ids)
+
+    assert result.retry_ids == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+    assert "Gave up after 8 attempts" in Delivery.objects.first().last_error
+    assert CheckIn.objects.get().status == CheckIn.Status.SENT
