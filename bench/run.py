@@ -8,7 +8,12 @@ request and then the database is checked for double assignments.
 
 The check-in delivery scenario (bench/checkin_delivery.py) mails one check-in to 1,000 team
 members through one real Celery worker to an SMTP sink on loopback, against a bare smtplib
-loop sending the same messages. `--only http` or `--only checkins` runs one part alone.
+loop sending the same messages.
+
+The routine-trip scenario (bench/routine_tick.py) times the beat tick making 10,000 due
+occurrences of routine trips into trips with their booking tasks, then the same tick with
+nothing due, against bulk-inserting as many plain trip rows. `--only http`, `--only checkins`
+or `--only routines` runs one part alone.
 
 Everything it starts (gunicorn, wrk, the claim threads, the Celery worker, the SMTP sink) is
 stopped on the way out, failure or not. It uses only its own database (vapportal_bench) and
@@ -43,7 +48,7 @@ DATABASE_URL = os.environ.get(
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 CSRF_CHARS = string.ascii_letters + string.digits
 PAGE_SIZE = 25
-SCENARIO_GROUPS = ("http", "checkins")
+SCENARIO_GROUPS = ("http", "checkins", "routines")
 
 
 @dataclass
@@ -88,7 +93,8 @@ def main() -> int:
     parser.add_argument(
         "--only",
         choices=SCENARIO_GROUPS,
-        help="run only the HTTP scenarios (wrk, Take next) or only the check-in delivery",
+        help="run only the HTTP scenarios (wrk, Take next), only the check-in delivery or only "
+        "the routine-trip tick",
     )
     parser.add_argument("--checkin-recipients", type=int, default=1_000)
     parser.add_argument(
@@ -97,10 +103,22 @@ def main() -> int:
         default=300,
         help="stop waiting for the check-in's messages after this many seconds",
     )
+    parser.add_argument(
+        "--routine-occurrences",
+        type=int,
+        default=10_000,
+        help="due occurrences the routine tick makes into trips",
+    )
+    parser.add_argument(
+        "--routine-days",
+        type=int,
+        default=100,
+        help="due occurrences per routine (daily routines booked this many days ahead)",
+    )
     args = parser.parse_args()
 
     wrk = shutil.which("wrk")
-    if wrk is None and args.only != "checkins":
+    if wrk is None and args.only not in ("checkins", "routines"):
         print("wrk is needed: apt-get install -y wrk (Debian package), then run make bench again.")
         return 2
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -163,6 +181,7 @@ class BenchRun:
         self.plan_times: dict[str, str] = {}
         self.checkin_scenario = None
         self.checkin_delivery = None
+        self.routine_tick = None
 
     def _runs(self, group: str) -> bool:
         return self.args.only in (None, group)
@@ -176,6 +195,8 @@ class BenchRun:
             self._http_scenarios()
         if self._runs("checkins"):
             self.checkin_delivery = self._checkin_delivery()
+        if self._runs("routines"):
+            self.routine_tick = self._routine_tick()
         report = self._report(time.perf_counter() - started)
         print(report)
         (OUT_DIR / "results.md").write_text(report)
@@ -228,6 +249,19 @@ class BenchRun:
         )
         report = self.checkin_scenario.run()
         self.load["Check-in delivery: the worker"] = report.load
+        return report
+
+    def _routine_tick(self):
+        """Last, with gunicorn and the check-in worker stopped: the tick runs in this process."""
+        from routine_tick import RoutineTickScenario
+
+        scenario = RoutineTickScenario(
+            occurrences=self.args.routine_occurrences,
+            days=self.args.routine_days,
+            broker_url=BROKER_URL,
+        )
+        report = scenario.run()
+        self.load["Routine tick: this process"] = report.load
         return report
 
     def cleanup(self) -> None:
@@ -701,6 +735,8 @@ class BenchRun:
             self._http_report(rows, setup, notes)
         if self.checkin_delivery is not None:
             self._checkin_report(rows, setup, notes)
+        if self.routine_tick is not None:
+            self._routine_report(rows, setup, notes)
         cpu = next(
             (
                 line.split(":", 1)[1].strip()
@@ -851,6 +887,38 @@ class BenchRun:
             "connection from a process of its own. Rates are messages/s; their CPU column "
             "is CPU ms per message of the sender (the worker and its PostgreSQL backend; "
             "the loop's process)"
+        )
+
+    def _routine_report(self, rows: list[str], setup: list[str], notes: list[str]) -> None:
+        """Three rows in occurrences (or rows) per second: the bulk insert, the tick making
+        them and the tick with nothing due; the CPU column is per occurrence (or row)."""
+        report = self.routine_tick
+        base = report.baseline
+        for result in (base, report.tick, report.idle):
+            rows.append(
+                f"| {result.name} [{result.tool}] | {result.per_second:,.1f} occurrences/s | "
+                f"— | — | {result.per_second / base.per_second:.3f}× the bulk insert | — | "
+                f"{result.cpu_ms:.2f} |"
+            )
+        self.checks += report.checks
+        notes += [
+            f"- {r.name}: {'; '.join(r.notes)}" for r in (base, report.tick, report.idle) if r.notes
+        ]
+        notes.append(
+            f"- routine tick: {report.tick.per_second / base.per_second:.3f}× the bulk insert's "
+            f"rate ({base.per_second / report.tick.per_second:,.0f} times slower); with nothing "
+            f"due, {report.idle.seconds * 1000:,.0f} ms for the {report.routines} routines"
+        )
+        setup.append(
+            f"- routine tick: {report.routines} daily routines × {report.days} due "
+            f"occurrences = {report.routines * report.days:,}, over {report.organizations} "
+            "organizations, each with one engaged primary assistant who may book travel; "
+            "travel.services.routines_dispatch() in this process on the production settings "
+            "(each occurrence: a trip, its template's segments, a booking task claimed by the "
+            "assistant and the assistant's notification email queued, Redis database 14), then "
+            "again with nothing due; against bulk_create of as many plain trip rows in one "
+            "transaction. Rates are occurrences (rows) per second; their CPU column is CPU ms "
+            "per occurrence of this process and its PostgreSQL backend"
         )
 
 

@@ -264,10 +264,15 @@ class RoutineForm(forms.Form):
         }  # fmt: skip
 
 
+def _zones_or_blank() -> list[tuple[str, str]]:
+    return [("", "—"), *timezone_choices()]
+
+
 class TemplateSegmentForm(forms.Form):
     """One segment of a routine's template: days count from the departure day."""
 
-    kind = forms.ChoiceField(choices=Segment.Kind.choices)
+    # Blank first choices: a row left as the page shows it is an unused row, not a segment.
+    kind = forms.ChoiceField(choices=[("", "—"), *Segment.Kind.choices])
     provider = forms.CharField(max_length=100)
     number = forms.CharField(max_length=30, required=False)
     origin = forms.CharField(max_length=100, required=False, label="From")
@@ -276,8 +281,8 @@ class TemplateSegmentForm(forms.Form):
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end_day = forms.IntegerField(min_value=0, max_value=30, initial=0, label="End day")
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    start_zone = forms.ChoiceField(choices=timezone_choices, label="Zone")
-    end_zone = forms.ChoiceField(choices=timezone_choices, label="End zone")
+    start_zone = forms.ChoiceField(choices=_zones_or_blank, label="Zone")
+    end_zone = forms.ChoiceField(choices=_zones_or_blank, label="End zone")
     cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0)
     currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
 

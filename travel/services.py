@@ -226,7 +226,7 @@ def _booking_task(trip: Trip, *, writer: User):
         title=f"Book the trip: {trip.purpose}"[:200],
         details=(
             f"{trip.destinations}, {trip.depart_on:%a %-d %b} to {trip.return_on:%a %-d %b %Y}."
-            f"\n\nPlan it on the trip's page: {reverse('travel:trip', args=[trip.pk])}"
+            f"\n\n[Plan it on the trip's page]({reverse('travel:trip', args=[trip.pk])})"
         ),
         category=Category.TRAVEL,
         priority=Priority.HIGH if trip.depart_on - today <= timedelta(days=7) else Priority.NORMAL,
@@ -764,6 +764,10 @@ def routine_materialize(*, routine: RoutineTrip, now: datetime) -> int:
                 made += 1
         except IntegrityError:
             continue  # another tick or worker made this one a moment ago
+        except (PermissionDenied, task_services.TaskError) as error:
+            # Nobody left who may ask for its booking: say so, and let the other routines run.
+            _alert(routine, f"Its trips cannot be planned: {error or 'nobody may ask for them'}.")
+            break
     return made
 
 

@@ -161,6 +161,7 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "thanks_form": forms.get("thanks_form") or ThanksForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
         "already_thanked": any(ack.from_user_id == user.pk for ack in thanks),
+        "trip": getattr(task, "trip", None),
         "correspondence": task.vendor_messages.select_related("vendor").order_by("-happened_at")[
             :20
         ],
