@@ -218,9 +218,12 @@ def vendors_import_csv(*, actor: User, organization: Organization, content: byte
         raise VendorError("The first line must name the columns, with at least “name”.")
     report = ImportReport()
     for line, raw in enumerate(reader, start=2):
-        data = {(key or "").strip().lower(): (value or "").strip() for key, value in raw.items()}
-        row = ImportRow(line=line, name=data.get("name", ""))
+        row = ImportRow(line=line, name=(raw.get("name") or "").strip())
         report.rows.append(row)
+        if None in raw:  # DictReader keeps cells beyond the header under None
+            row.outcome, row.reason = "rejected", "The row has more cells than the header."
+            continue
+        data = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
         try:
             with transaction.atomic():
                 row.outcome = _import_row(actor, organization, data)
@@ -314,6 +317,9 @@ def message_write(
         raise PermissionDenied
     if task is not None and task.organization_id != organization.pk:
         raise PermissionDenied
+    to_address = one_line(to_address, "An address").lower()
+    # The authority is the one of whoever the address belongs to, whatever contact was picked.
+    contact = vendor.contacts.filter(email=to_address).first()
     authority = authority_for(actor, vendor, contact)
     if authority == Authority.NONE:
         raise VendorError(
@@ -321,7 +327,6 @@ def message_write(
             "this to never."
         )
     subject = one_line(subject, "A subject")
-    to_address = one_line(to_address, "An address").lower()
     try:
         validate_email(to_address)
     except ValidationError as error:
@@ -532,10 +537,11 @@ def inbound_receive(raw: bytes) -> tuple[Message, bool]:
     existing = Message.objects.filter(message_id=message_id).first()
     if existing is not None:
         return existing, False
-    parent = _thread_parent(references, sender, subject)
+    parent = _replied_to(references)
     organization = parent.organization if parent else _organization_of(sender, recipients)
     if organization is None:
         raise InboundError("The message is not addressed to anyone we know.", 422)
+    parent = parent or _same_conversation(organization, sender, subject)
     contact = parent.contact if parent else _contact_of(sender, organization)
     vendor = parent.vendor if parent else (contact.vendor if contact else None)
     try:
@@ -562,36 +568,36 @@ def inbound_receive(raw: bytes) -> tuple[Message, bool]:
     return message, True
 
 
-def _thread_parent(references: list[str], sender: str, subject: str) -> Message | None:
-    if references:
-        parent = (
-            Message.objects.filter(message_id__in=references)
-            .select_related("organization", "vendor", "contact", "thread", "task", "handled_by")
-            .first()
-        )
-        if parent is not None:
-            return parent
-    base = SUBJECT_PREFIX.sub("", subject).strip()
-    contact_organizations = Contact.objects.filter(email=sender).values("vendor__organization")
+THREAD_RELATED = ("organization", "vendor", "contact", "thread", "task", "handled_by")
+
+
+def _replied_to(references: list[str]) -> Message | None:
+    """The message a reply names in In-Reply-To/References (Message-IDs are unique)."""
+    if not references:
+        return None
+    return Message.objects.filter(message_id__in=references).select_related(*THREAD_RELATED).first()
+
+
+def _same_conversation(organization: Organization, sender: str, subject: str) -> Message | None:
+    """Without references: the organization's last message to this sender with this subject
+    (less its Re:/Fwd:)."""
     return (
         Message.objects.filter(
-            organization__in=contact_organizations,
+            organization=organization,
             direction=Message.Direction.OUT,
             to_address=sender,
-            subject=base,
+            subject=SUBJECT_PREFIX.sub("", subject).strip(),
         )
-        .select_related("organization", "vendor", "contact", "thread", "task", "handled_by")
+        .select_related(*THREAD_RELATED)
         .order_by("-happened_at")
         .first()
     )
 
 
 def _organization_of(sender: str, recipients: list[str]) -> Organization | None:
-    """An unknown sender: the organization of a known vendor contact, else the one whose
-    owner or manager (or inbound address) the message was sent to."""
-    contact = Contact.objects.filter(email=sender).select_related("vendor__organization").first()
-    if contact is not None:
-        return contact.vendor.organization
+    """Whose mail this is when it names no earlier message: the organization whose owner or
+    manager (or inbound address) it was sent to; else, if the sender is a contact of exactly
+    one organization's vendor, that one. A vendor two clients share never decides alone."""
     membership = (
         Membership.objects.filter(user__email__in=recipients).select_related("organization").first()
     )
@@ -599,7 +605,12 @@ def _organization_of(sender: str, recipients: list[str]) -> Organization | None:
         return membership.organization
     domain = settings.VENDOR_INBOUND_DOMAIN
     slugs = [address.split("@")[0] for address in recipients if address.endswith("@" + domain)]
-    return Organization.objects.filter(slug__in=slugs).first() if slugs else None
+    if slugs:
+        return Organization.objects.filter(slug__in=slugs).first()
+    organizations = list(
+        Organization.objects.filter(vendors__contacts__email=sender).distinct()[:2]
+    )
+    return organizations[0] if len(organizations) == 1 else None
 
 
 def _contact_of(sender: str, organization: Organization) -> Contact | None:

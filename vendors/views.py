@@ -368,9 +368,19 @@ def _int(value) -> int:
 def log(request, pk: int):
     vendor = _vendor(request, pk)
     form = LogForm(request.POST)
+    task_id = request.POST.get("task") or request.GET.get("task")
+    task = (
+        get_object_or_404(
+            Task.objects.visible_to(request.user),
+            pk=_int(task_id),
+            organization=vendor.organization,
+        )
+        if task_id
+        else None
+    )
     if form.is_valid():
         try:
-            services.message_log(actor=request.user, vendor=vendor, **form.cleaned_data)
+            services.message_log(actor=request.user, vendor=vendor, task=task, **form.cleaned_data)
         except PermissionDenied as error:
             raise Http404 from error
         except VendorError as error:
@@ -379,7 +389,7 @@ def log(request, pk: int):
             messages.success(request, "Logged.")
     else:
         messages.error(request, "Say what it was about and when.")
-    return redirect(vendor)
+    return redirect(task or vendor)
 
 
 @login_required
