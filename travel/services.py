@@ -755,12 +755,21 @@ def routine_materialize(*, routine: RoutineTrip, now: datetime) -> int:
         return 0
     if routine.alert:
         RoutineTrip.objects.filter(pk=routine.pk).update(alert="", alerted_at=None)
-    template = _latest_booked(routine)
+    plan = _Plan(
+        assistant=assistant,
+        # The person who set the routine up asks for its bookings while they may; then the
+        # traveler.
+        writer=routine.created_by
+        if may_work_on(routine.created_by, routine.organization)
+        else routine.traveler,
+        notes=_preferences(routine),
+        last_booked=_latest_booked(routine),
+    )
     made = 0
     for day in due:
         try:
             with transaction.atomic():
-                _occurrence_trip(routine, day, assistant, template)
+                _occurrence_trip(routine, day, plan)
                 made += 1
         except IntegrityError:
             continue  # another tick or worker made this one a moment ago
@@ -810,7 +819,17 @@ def _latest_booked(routine: RoutineTrip) -> Trip | None:
     return booked.order_by("-occurrence_date").prefetch_related("segments").first()
 
 
-def _occurrence_trip(routine: RoutineTrip, day: date, assistant: User, last: Trip | None) -> Trip:
+@dataclass
+class _Plan:
+    """What every occurrence of one routine in a tick shares, worked out once."""
+
+    assistant: User
+    writer: User
+    notes: str
+    last_booked: Trip | None
+
+
+def _occurrence_trip(routine: RoutineTrip, day: date, plan: _Plan) -> Trip:
     depart_on = day - timedelta(days=routine.days_before)
     trip = Trip.objects.create(
         organization=routine.organization,
@@ -820,13 +839,14 @@ def _occurrence_trip(routine: RoutineTrip, day: date, assistant: User, last: Tri
         destinations=routine.destinations,
         depart_on=depart_on,
         return_on=depart_on + timedelta(days=routine.nights),
-        notes=_preferences(routine),
+        notes=plan.notes,
         currency=routine.currency,
         routine=routine,
         occurrence_date=day,
         status=Status.PLANNING,
     )
     _event(trip, None, "", f"Made by the routine for {day:%a %-d %b %Y}")
+    last = plan.last_booked
     if last is not None:
         shift = trip.depart_on - last.depart_on
         segments = [
@@ -837,15 +857,10 @@ def _occurrence_trip(routine: RoutineTrip, day: date, assistant: User, last: Tri
     else:
         segments = [_from_template(item, trip) for item in routine.segment_template]
     Segment.objects.bulk_create(segments)
-    writer = (
-        routine.created_by
-        if may_work_on(routine.created_by, routine.organization)
-        else routine.traveler
-    )
-    task = _booking_task(trip, writer=writer)
+    task = _booking_task(trip, writer=plan.writer)
     trip.task = task
     trip.save(update_fields=["task", "updated_at"])
-    task_services.task_claim(actor=assistant, task=task)
+    task_services.task_claim(actor=plan.assistant, task=task)
     return trip
 
 
