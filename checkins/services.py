@@ -442,7 +442,9 @@ def checkins_dispatch(*, now: datetime | None = None) -> DispatchReport:
     now = now or timezone.now()
     report = DispatchReport()
     report.reminded, report.standing_notes = _missing_days(now)
-    due = CheckIn.objects.filter(status=Status.SCHEDULED, send_at__lte=now).order_by("send_at")
+    due = CheckIn.objects.filter(
+        status=Status.SCHEDULED, send_at__lte=now, organization__active=True
+    ).order_by("send_at")
     for checkin_id in due.values_list("id", flat=True)[:100]:
         report.started += checkin_start(checkin_id=checkin_id, now=now)
     report.requeued = _requeue_stalled(now)
@@ -455,7 +457,7 @@ def _missing_days(now: datetime) -> tuple[int, int]:
     """Remind the owner, or send the standing note, where nothing was written for today."""
     reminded = standing = 0
     for checkin_settings in CheckInSettings.objects.filter(
-        when_missing__in=[WhenMissing.REMIND, WhenMissing.STANDING]
+        when_missing__in=[WhenMissing.REMIND, WhenMissing.STANDING], organization__active=True
     ).select_related("organization"):
         organization = checkin_settings.organization
         today = timezone.localdate(now, timezone=organization.zone)

@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -268,6 +268,9 @@ def _zones_or_blank() -> list[tuple[str, str]]:
     return [("", "—"), *timezone_choices()]
 
 
+TEMPLATE_DAY = date(2026, 6, 1)
+
+
 class TemplateSegmentForm(forms.Form):
     """One segment of a routine's template: days count from the departure day."""
 
@@ -288,11 +291,17 @@ class TemplateSegmentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if all(data.get(n) is not None for n in ("day", "start", "end_day", "end")) and (
-            (data["end_day"], data["end"]) < (data["day"], data["start"])
-            and data.get("start_zone") == data.get("end_zone")
-        ):
-            self.add_error("end", "This ends before it starts.")
+        names = ("day", "start", "end_day", "end", "start_zone", "end_zone")
+        if all(data.get(name) not in (None, "") for name in names):
+            # Any departure day will do to compare: the days count from it.
+            start = datetime.combine(
+                TEMPLATE_DAY + timedelta(days=data["day"]), data["start"]
+            ).replace(tzinfo=zoneinfo.ZoneInfo(data["start_zone"]))
+            end = datetime.combine(
+                TEMPLATE_DAY + timedelta(days=data["end_day"]), data["end"]
+            ).replace(tzinfo=zoneinfo.ZoneInfo(data["end_zone"]))
+            if end < start:
+                self.add_error("end", "This ends before it starts: check the days and zones.")
         return data
 
     def as_template(self) -> dict:

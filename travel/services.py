@@ -281,11 +281,33 @@ def segment_add(*, actor: User, trip: Trip, fields: SegmentFields) -> Segment:
         trip.status = Status.PLANNING
         trip.save(update_fields=["status", "updated_at"])
     _event(trip, actor, source, f"Added {segment}")
-    if source == Status.BOOKED:
+    if source == Status.BOOKED and not _needs_approval_again(trip, actor):
         segment.status = Segment.Status.BOOKED
         segment.save(update_fields=["status", "updated_at"])
         _tell_traveler(trip, [f"Added: {_segment_line(segment)}"])
+    elif source == Status.AWAITING_APPROVAL:
+        _back_to_planning(trip, actor)
     return segment
+
+
+def _needs_approval_again(trip: Trip, actor: User) -> bool:
+    """A booked trip that a change takes over the budget (or that someone without travel
+    authority changed) waits for the owner again."""
+    reasons = approval_reasons(trip, actor)
+    if not reasons:
+        return False
+    trip.status, trip.booked_by = Status.AWAITING_APPROVAL, actor
+    trip.save(update_fields=["status", "booked_by", "updated_at"])
+    _event(trip, actor, Status.BOOKED, "Changed; needs approval again: " + "; ".join(reasons))
+    _ask_for_approval(trip, reasons)
+    return True
+
+
+def _back_to_planning(trip: Trip, actor: User) -> None:
+    """Changed while the owner was asked: the request they got is out of date."""
+    trip.status = Status.PLANNING
+    trip.save(update_fields=["status", "updated_at"])
+    _event(trip, actor, Status.AWAITING_APPROVAL, "Changed while awaiting approval: book again")
 
 
 @transaction.atomic
@@ -305,8 +327,12 @@ def segment_change(*, actor: User, segment: Segment, fields: SegmentFields) -> S
     segment.save()
     after = _segment_line(segment)
     _event(trip, actor, trip.status, f"Changed {segment}")
-    if trip.status == Status.BOOKED and before != after:
-        _tell_traveler(trip, [f"Was: {before}", f"Now: {after}"])
+    if trip.status == Status.AWAITING_APPROVAL:
+        _back_to_planning(trip, actor)
+    elif trip.status == Status.BOOKED:
+        waits_again = _needs_approval_again(trip, actor)
+        if not waits_again and before != after:
+            _tell_traveler(trip, [f"Was: {before}", f"Now: {after}"])
     return segment
 
 
@@ -402,7 +428,13 @@ def _complete_task(trip: Trip, actor: User) -> None:
     task = trip.task
     booker = trip.booked_by or actor
     try:
-        if task.status == TaskStatus.NEW and travel_engagement(booker, trip.organization):
+        if task.status == TaskStatus.NEW and not travel_engagement(booker, trip.organization):
+            # The owner booked it: nothing is left for an assistant to take.
+            task_services.task_move(
+                actor=booker, task=task, to=TaskStatus.CANCELLED, note=f"Booked by {booker}"
+            )
+            return
+        if task.status == TaskStatus.NEW:
             task = task_services.task_claim(actor=booker, task=task)
         if task.status == TaskStatus.IN_PROGRESS:
             task_services.task_move(actor=booker, task=task, to=TaskStatus.DONE, note="Booked")
@@ -719,9 +751,9 @@ def routines_dispatch(*, now: datetime | None = None) -> int:
     occurrence date) constraint stops a second tick or worker from making one twice."""
     now = now or timezone.now()
     made = 0
-    for routine in RoutineTrip.objects.filter(state=RoutineTrip.State.ACTIVE).select_related(
-        "organization", "traveler", "created_by"
-    ):
+    for routine in RoutineTrip.objects.filter(
+        state=RoutineTrip.State.ACTIVE, organization__active=True
+    ).select_related("organization", "traveler", "created_by"):
         made += routine_materialize(routine=routine, now=now)
     return made
 
@@ -771,8 +803,11 @@ def routine_materialize(*, routine: RoutineTrip, now: datetime) -> int:
             with transaction.atomic():
                 _occurrence_trip(routine, day, plan)
                 made += 1
-        except IntegrityError:
-            continue  # another tick or worker made this one a moment ago
+        except IntegrityError as error:
+            if Trip.objects.filter(routine=routine, occurrence_date=day).exists():
+                continue  # another tick or worker made this one a moment ago
+            _alert(routine, f"Its segment template does not make a valid trip: {error}"[:300])
+            break
         except (PermissionDenied, task_services.TaskError) as error:
             # Nobody left who may ask for its booking: say so, and let the other routines run.
             _alert(routine, f"Its trips cannot be planned: {error or 'nobody may ask for them'}.")
@@ -815,7 +850,9 @@ def _latest_booked(routine: RoutineTrip) -> Trip | None:
     says how trips go now."""
     booked = Trip.objects.filter(routine=routine, status__in=[Status.BOOKED, Status.COMPLETED])
     if routine.edited_at is not None:
-        booked = booked.filter(updated_at__gt=routine.edited_at)
+        booked = booked.filter(
+            events__to_status=Status.BOOKED, events__created_at__gt=routine.edited_at
+        ).distinct()
     return booked.order_by("-occurrence_date").prefetch_related("segments").first()
 
 

@@ -225,3 +225,18 @@ def test_assistants_cannot_change_the_settings(client_for, sending_assistant, or
     response = client_for(sending_assistant).get(reverse("checkins:settings"))
 
     assert response.status_code == 404
+
+
+def test_a_deactivated_client_sends_no_standing_note(
+    owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
+):
+    checkin_settings.when_missing = WhenMissing.STANDING
+    checkin_settings.standing_note = "Have a good day."
+    checkin_settings.save()
+    organization.active = False
+    organization.save()
+
+    report = tick(at(date(2026, 6, 3), 7, 50), django_capture_on_commit_callbacks)
+
+    assert report.standing_notes == 0
+    assert mail.outbox == []

@@ -568,3 +568,34 @@ def test_a_routine_made_today_counts_from_its_start_date(owner, organization, en
     assert tick_at(chicago(2026, 2, 15, 6, 0)) == 1
     assert Trip.objects.get().occurrence_date == date(2026, 4, 7)
     assert services.occurrences(routine, date(2026, 1, 1), date(2026, 3, 31)) == []
+
+
+def test_a_deactivated_clients_routines_make_no_trips(routine, organization):
+    organization.active = False
+    organization.save()
+
+    assert tick_at(chicago(2026, 2, 15, 6, 0)) == 0
+    assert not Trip.objects.exists()
+
+
+def test_a_template_segment_that_lands_before_it_leaves_is_a_form_error():
+    from travel.forms import TemplateSegmentForm
+
+    overnight_to_london = {
+        "kind": "flight",
+        "provider": "American",
+        "day": "0",
+        "start": "18:00",
+        "end_day": "0",
+        "end": "07:00",
+        "start_zone": "America/Chicago",
+        "end_zone": "Europe/London",
+        "cost": "900",
+        "currency": "USD",
+    }
+
+    same_day = TemplateSegmentForm(data=overnight_to_london)
+    next_day = TemplateSegmentForm(data={**overnight_to_london, "end_day": "1"})
+
+    assert "This ends before it starts" in str(same_day.errors)
+    assert next_day.is_valid(), next_day.errors

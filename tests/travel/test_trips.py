@@ -195,3 +195,53 @@ def test_the_trip_pages_render(
             reverse("travel:profile"),
         ):
             assert client.get(url).status_code == 200, (user, url)
+
+
+def test_a_booked_trip_that_a_change_takes_over_the_budget_waits_for_the_owner_again(
+    trip, assistant, owner, engagement, django_capture_on_commit_callbacks
+):
+    engagement.travel_budget_limit = Decimal("500")
+    engagement.save()
+    services.segment_add(actor=assistant, trip=trip, fields=flight(trip.depart_on))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.trip_book(actor=assistant, trip=trip)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        added = services.segment_add(actor=assistant, trip=trip, fields=hotel(trip.depart_on))
+
+    trip.refresh_from_db()
+    added.refresh_from_db()
+    assert trip.status == Trip.Status.AWAITING_APPROVAL
+    assert added.status == Segment.Status.PROPOSED
+    assert any(m.subject.startswith("Approve the trip") for m in mail.outbox)
+
+
+def test_a_change_while_the_owner_is_asked_sends_the_trip_back_to_planning(
+    trip, assistant, owner, engagement
+):
+    engagement.travel_budget_limit = Decimal("100")
+    engagement.save()
+    segment = services.segment_add(actor=assistant, trip=trip, fields=flight(trip.depart_on))
+    services.trip_book(actor=assistant, trip=trip)
+
+    services.segment_change(
+        actor=assistant, segment=segment, fields=flight(trip.depart_on, cost="900")
+    )
+
+    trip.refresh_from_db()
+    assert trip.status == Trip.Status.PLANNING
+    with pytest.raises(services.TravelError, match="nothing to approve"):
+        services.trip_approve(actor=owner, trip=trip)
+
+
+def test_a_trip_the_owner_books_leaves_nothing_in_the_assistants_pool(
+    trip, owner, django_capture_on_commit_callbacks
+):
+    services.segment_add(actor=owner, trip=trip, fields=flight(trip.depart_on))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.trip_book(actor=owner, trip=trip)
+
+    trip.task.refresh_from_db()
+    assert trip.task.status == TaskStatus.CANCELLED
