@@ -1,4 +1,5 @@
 from pathlib import PurePath
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -54,7 +55,7 @@ def checkin_list(request):
         {
             "page": page.get_page(request.GET.get("page")),
             "query": query,
-            "query_string": f"q={query}" if query else "",
+            "query_string": urlencode({"q": query}) if query else "",
         },
     )
 

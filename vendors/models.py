@@ -166,8 +166,8 @@ class Message(models.Model):
     reply_to = models.EmailField(blank=True)
     cc_owner = models.BooleanField(default=False)
     # The RFC 5322 Message-ID, without angle brackets: ours for what we send, theirs for
-    # what comes in; unique, so an inbound message delivered twice is stored once.
-    message_id = models.CharField(max_length=300, null=True, blank=True, unique=True)
+    # what comes in; unique per organization, so a message delivered twice is stored once.
+    message_id = models.CharField(max_length=300, null=True, blank=True)
     in_reply_to = models.CharField(max_length=300, blank=True)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -198,7 +198,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-happened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "message_id"], name="message_id_once_per_organization"
+            )
+        ]
         indexes = [
+            models.Index(fields=["message_id"], name="message_by_message_id"),
             models.Index(fields=["vendor", "-happened_at"], name="message_by_vendor"),
             models.Index(fields=["task", "-happened_at"], name="message_by_task"),
             models.Index(fields=["organization", "status"], name="message_by_status"),

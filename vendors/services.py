@@ -319,7 +319,17 @@ def message_write(
         raise PermissionDenied
     to_address = one_line(to_address, "An address").lower()
     # The authority is the one of whoever the address belongs to, whatever contact was picked.
-    contact = vendor.contacts.filter(email=to_address).first()
+    owner_of_address = (
+        Contact.objects.filter(vendor__organization=organization, email=to_address)
+        .select_related("vendor")
+        .first()
+    )
+    if owner_of_address is not None and owner_of_address.vendor_id != vendor.pk:
+        raise VendorError(
+            f"{to_address} is a contact of {owner_of_address.vendor}: write to them from "
+            f"{owner_of_address.vendor}'s page."
+        )
+    contact = owner_of_address
     authority = authority_for(actor, vendor, contact)
     if authority == Authority.NONE:
         raise VendorError(
@@ -534,13 +544,14 @@ def inbound_receive(raw: bytes) -> tuple[Message, bool]:
     if not sender or not message_ids or "@" not in sender:
         raise InboundError("The message has no sender or no Message-ID.", 400)
     message_id = message_ids[0]
-    existing = Message.objects.filter(message_id=message_id).first()
-    if existing is not None:
-        return existing, False
     parent = _replied_to(references)
     organization = parent.organization if parent else _organization_of(sender, recipients)
     if organization is None:
         raise InboundError("The message is not addressed to anyone we know.", 422)
+    # The same message may reach two clients (a vendor they share): once for each.
+    existing = Message.objects.filter(organization=organization, message_id=message_id).first()
+    if existing is not None:
+        return existing, False
     parent = parent or _same_conversation(organization, sender, subject)
     contact = parent.contact if parent else _contact_of(sender, organization)
     vendor = parent.vendor if parent else (contact.vendor if contact else None)
@@ -564,7 +575,7 @@ def inbound_receive(raw: bytes) -> tuple[Message, bool]:
             )
             _reply_received(message, parent)
     except IntegrityError:
-        return Message.objects.get(message_id=message_id), False
+        return Message.objects.get(organization=organization, message_id=message_id), False
     return message, True
 
 
@@ -598,19 +609,19 @@ def _organization_of(sender: str, recipients: list[str]) -> Organization | None:
     """Whose mail this is when it names no earlier message: the organization whose owner or
     manager (or inbound address) it was sent to; else, if the sender is a contact of exactly
     one organization's vendor, that one. A vendor two clients share never decides alone."""
-    membership = (
-        Membership.objects.filter(user__email__in=recipients).select_related("organization").first()
-    )
-    if membership is not None:
-        return membership.organization
     domain = settings.VENDOR_INBOUND_DOMAIN
     slugs = [address.split("@")[0] for address in recipients if address.endswith("@" + domain)]
-    if slugs:
-        return Organization.objects.filter(slug__in=slugs).first()
-    organizations = list(
-        Organization.objects.filter(vendors__contacts__email=sender).distinct()[:2]
-    )
-    return organizations[0] if len(organizations) == 1 else None
+    for candidates in (
+        Organization.objects.filter(slug__in=slugs) if slugs else Organization.objects.none(),
+        Organization.objects.filter(memberships__user__email__in=recipients),
+        Organization.objects.filter(vendors__contacts__email=sender),
+    ):
+        found = list(candidates.distinct()[:2])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # more than one client could be meant: refuse rather than guess
+    return None
 
 
 def _contact_of(sender: str, organization: Organization) -> Contact | None:
@@ -626,9 +637,13 @@ def _reply_received(message: Message, parent: Message | None) -> None:
     (the pool when nobody does), and a line on the conversation's task."""
     organization = message.organization
     who = message.vendor or message.from_address
-    owner = (parent.on_behalf_of if parent else None) or _owner(organization)
-    writer = (parent.written_by if parent else None) or owner
-    if writer is None or owner is None:
+    owner = _owner(organization)
+    if parent and parent.on_behalf_of and is_client(parent.on_behalf_of, organization):
+        owner = parent.on_behalf_of
+    writer = parent.written_by if parent else None
+    if writer is None or not may_manage(writer, organization):
+        writer = owner  # who wrote it has since left (a hand-over): the owner asks
+    if owner is None:
         return  # an organization without an owner has nobody to raise it for
     task = task_services.task_create(
         actor=writer,

@@ -231,3 +231,83 @@ def test_hand_over_moves_conversations_and_pending_drafts(
     draft.refresh_from_db()
     assert draft.handled_by == newcomer
     assert draft.written_by == drafting_assistant
+
+
+def test_the_address_of_another_vendors_contact_cannot_be_written_to_from_this_vendor(
+    sending_assistant, owner, vendor, contact, organization
+):
+    from vendors.models import Contact, Vendor
+
+    other = Vendor.objects.create(organization=organization, name="Northwoods Marketing")
+    never = Contact.objects.create(vendor=other, name="Priya", email="priya@northwoods.example")
+    services.authority_set(actor=owner, vendor=other, contact=None, authority="none")
+
+    with pytest.raises(services.VendorError, match="is a contact of Northwoods Marketing"):
+        services.message_write(
+            actor=sending_assistant,
+            vendor=vendor,
+            contact=None,
+            to_address=never.email,
+            subject="Hello",
+            body="Hi",
+        )
+    assert not Message.objects.exists()
+
+
+def test_a_reply_to_an_assistant_who_has_since_been_handed_over_is_still_stored(
+    client,
+    sending_assistant,
+    owner,
+    admin_user,
+    vendor,
+    contact,
+    django_capture_on_commit_callbacks,
+):
+    from assistants.services import engagements_hand_over
+    from tests.factories import AssistantFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = write(sending_assistant, vendor, contact)
+    newcomer = AssistantFactory()
+    engagements_hand_over(actor=admin_user, from_assistant=sending_assistant, to_assistant=newcomer)
+
+    response = client.post(
+        reverse("vendors:inbound"),
+        reply(sent.message_id),
+        content_type="message/rfc822",
+        HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+    )
+
+    assert response.status_code == 201
+    received = Message.objects.get(direction="in")
+    assert received.handled_by == newcomer
+    assert Task.objects.get(title__startswith="Reply received").assignee == newcomer
+
+
+def test_an_inbound_message_of_a_few_megabytes_is_taken(client, owner, vendor, contact):
+    attachment_sized = reply("", body="x" * (3 * 1024 * 1024), to=owner.email)
+
+    response = client.post(
+        reverse("vendors:inbound"),
+        attachment_sized,
+        content_type="message/rfc822",
+        HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+    )
+
+    assert response.status_code == 201
+
+
+def test_one_message_sent_to_two_clients_is_stored_once_for_each(
+    client, owner, outsider, vendor, contact
+):
+    def post(to):
+        return client.post(
+            reverse("vendors:inbound"),
+            reply("", subject="Price list 2027", to=to),
+            content_type="message/rfc822",
+            HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+        )
+
+    assert (post(owner.email).status_code, post(outsider.email).status_code) == (201, 201)
+    assert post(owner.email).status_code == 200
+    assert Message.objects.filter(message_id="reply-1@foxvalley.example").count() == 2
