@@ -378,14 +378,22 @@ def checkin_cancel(*, actor: User, checkin: CheckIn) -> CheckIn:
 
 
 def approval_token(checkin: CheckIn) -> str:
-    return links.approval_token(salt=APPROVAL_SALT, pk=checkin.pk)
+    return links.approval_token(
+        salt=APPROVAL_SALT, pk=checkin.pk, request=_approval_request(checkin)
+    )
+
+
+def _approval_request(checkin: CheckIn) -> int:
+    """The timeline row of the latest submission for approval."""
+    latest = checkin.events.filter(to_status=Status.AWAITING_APPROVAL).order_by("-id").first()
+    return latest.pk if latest else 0
 
 
 def checkin_from_approval_token(token: str) -> CheckIn:
     """The check-in a link approves; CheckInError if the link is tampered, expired or the
     check-in no longer awaits approval (a link works once)."""
     try:
-        pk = links.approval_link_id(
+        pk, request = links.approval_link_id(
             token, salt=APPROVAL_SALT, max_age=settings.CHECKIN_APPROVAL_MAX_AGE, what="check-in"
         )
     except links.LinkError as error:
@@ -393,7 +401,7 @@ def checkin_from_approval_token(token: str) -> CheckIn:
     checkin = CheckIn.objects.select_related("organization").filter(pk=pk).first()
     if checkin is None:
         raise CheckInError("This approval link is not valid.")
-    if checkin.status != Status.AWAITING_APPROVAL:
+    if checkin.status != Status.AWAITING_APPROVAL or _approval_request(checkin) != request:
         raise CheckInError("This check-in was already dealt with: the link has been used.")
     return checkin
 

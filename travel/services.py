@@ -463,14 +463,20 @@ def _ask_for_approval(trip: Trip, reasons: list[str]) -> None:
 
 
 def approval_token(trip: Trip) -> str:
-    return links.approval_token(salt=APPROVAL_SALT, pk=trip.pk)
+    return links.approval_token(salt=APPROVAL_SALT, pk=trip.pk, request=_approval_request(trip))
+
+
+def _approval_request(trip: Trip) -> int:
+    """The timeline row of the latest request for approval."""
+    latest = trip.events.filter(to_status=Status.AWAITING_APPROVAL).order_by("-id").first()
+    return latest.pk if latest else 0
 
 
 def trip_from_approval_token(token: str) -> Trip:
     """The trip a link approves; TravelError if it is tampered, expired or used (the trip
     no longer awaits approval)."""
     try:
-        pk = links.approval_link_id(
+        pk, request = links.approval_link_id(
             token, salt=APPROVAL_SALT, max_age=settings.TRIP_APPROVAL_MAX_AGE, what="trip"
         )
     except links.LinkError as error:
@@ -478,7 +484,7 @@ def trip_from_approval_token(token: str) -> Trip:
     trip = Trip.objects.select_related("organization").filter(pk=pk).first()
     if trip is None:
         raise TravelError("This approval link is not valid.")
-    if trip.status != Status.AWAITING_APPROVAL:
+    if trip.status != Status.AWAITING_APPROVAL or _approval_request(trip) != request:
         raise TravelError("This trip was already dealt with: the link has been used.")
     return trip
 

@@ -274,7 +274,7 @@ def approval_token(message: Message) -> str:
 
 def message_from_approval_token(token: str) -> Message:
     try:
-        pk = links.approval_link_id(
+        pk, _ = links.approval_link_id(
             token, salt=APPROVAL_SALT, max_age=settings.VENDOR_APPROVAL_MAX_AGE, what="draft"
         )
     except links.LinkError as error:

@@ -174,3 +174,20 @@ def test_a_deactivated_team_members_link_stops_working(
     response = client.get(path)
     assert response.status_code == 410
     assert "no longer works" in response.content.decode()
+
+
+def test_an_old_approval_link_does_not_approve_a_check_in_submitted_again(
+    client_for, owner, drafting_assistant, organization, team, django_capture_on_commit_callbacks
+):
+    checkin = submitted(drafting_assistant, organization, django_capture_on_commit_callbacks)
+    old_path = approval_path(owner)
+    services.checkin_decline(actor=owner, checkin=checkin, note="Shorter")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.checkin_submit(actor=drafting_assistant, checkin=checkin)
+
+    old = client_for(owner).post(old_path)
+
+    assert old.status_code == 410
+    assert CheckIn.objects.get().status == CheckIn.Status.AWAITING_APPROVAL
+    assert client_for(owner).get(approval_path(owner)).status_code == 200

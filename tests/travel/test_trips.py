@@ -245,3 +245,16 @@ def test_a_trip_the_owner_books_leaves_nothing_in_the_assistants_pool(
 
     trip.task.refresh_from_db()
     assert trip.task.status == TaskStatus.CANCELLED
+
+
+def test_email_subjects_show_the_trip_as_written(
+    trip, assistant, owner, django_capture_on_commit_callbacks
+):
+    trip.purpose = "Renard's trip to O'Hare & back"
+    trip.save()
+    services.segment_add(actor=assistant, trip=trip, fields=flight(trip.depart_on))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.trip_book(actor=assistant, trip=trip)
+
+    (booked,) = [m for m in mail.outbox if m.subject.startswith("Booked:")]
+    assert booked.subject.startswith("Booked: Renard's trip to O'Hare & back,")
