@@ -1,3 +1,4 @@
+import re
 from pathlib import PurePath
 from urllib.parse import urlencode
 
@@ -275,20 +276,48 @@ def preview(request):
     return HttpResponse(markdown(request.POST.get("message", "")))
 
 
-def _video_response(checkin: CheckIn) -> FileResponse:
-    """An uploaded video, played in the page (inline), never a public file."""
+BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A range answer holds at most this much; players ask again for the rest.
+RANGE_CHUNK = 8 * 1024 * 1024
+
+
+def _video_response(request, checkin: CheckIn) -> HttpResponse:
+    """An uploaded video, played in the page (inline), never a public file. Answers byte
+    ranges, which Safari and iPhones ask for before they play a video."""
     if not checkin.video:
         raise Http404
-    return FileResponse(
-        checkin.video.open("rb"),
-        content_type=checkin.video_content_type or "application/octet-stream",
-        filename=f"check-in-{checkin.pk}{PurePath(checkin.video.name).suffix}",
-    )
+    content_type = checkin.video_content_type or "application/octet-stream"
+    size = checkin.video.size
+    wanted = BYTE_RANGE.match(request.headers.get("Range", ""))
+    if wanted is None or wanted.groups() == ("", ""):
+        response = FileResponse(
+            checkin.video.open("rb"),
+            content_type=content_type,
+            filename=f"check-in-{checkin.pk}{PurePath(checkin.video.name).suffix}",
+        )
+        response["Accept-Ranges"] = "bytes"
+        return response
+    first, last = wanted.groups()
+    if first:
+        start, end = int(first), min(int(last) if last else size - 1, size - 1)
+    else:  # the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    end = min(end, start + RANGE_CHUNK - 1)
+    if start > end or start >= size:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    with checkin.video.open("rb") as video:
+        video.seek(start)
+        response = HttpResponse(video.read(end - start + 1), status=206, content_type=content_type)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    return response
 
 
 @login_required
 def checkin_video(request, pk: int):
-    return _video_response(_checkin(request, pk))
+    return _video_response(request, _checkin(request, pk))
 
 
 def read(request, token: str):
@@ -314,4 +343,4 @@ def read_video(request, token: str):
         delivery = services.delivery_from_archive_token(token)
     except CheckInError as error:
         return render(request, "link_invalid.html", {"reason": error}, status=410)
-    return _video_response(delivery.checkin)
+    return _video_response(request, delivery.checkin)

@@ -252,3 +252,22 @@ def test_another_organizations_settings_and_new_page_are_not_found(
         == 404
     )
     assert client.get(NEW, {"organization": organization.pk}).status_code == 404
+
+
+def test_an_uploaded_video_answers_byte_ranges_as_phones_ask_for_them(
+    client_for, owner, organization, team
+):
+    upload = SimpleUploadedFile("hello.mp4", MP4_BYTES, content_type="video/mp4")
+    client_for(owner).post(NEW, form_data(video=upload))
+    url = reverse("checkins:video", args=[CheckIn.objects.get().pk])
+    client = client_for(owner)
+
+    first_two = client.get(url, HTTP_RANGE="bytes=0-1")
+    tail = client.get(url, HTTP_RANGE="bytes=-10")
+    beyond = client.get(url, HTTP_RANGE=f"bytes={len(MP4_BYTES) + 5}-")
+
+    assert first_two.status_code == 206
+    assert first_two.content == MP4_BYTES[:2]
+    assert first_two["Content-Range"] == f"bytes 0-1/{len(MP4_BYTES)}"
+    assert tail.content == MP4_BYTES[-10:]
+    assert beyond.status_code == 416
