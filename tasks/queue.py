@@ -9,6 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from assistants.models import Engagement
+from clients.models import Organization
 
 from .models import Status, Task
 
@@ -200,6 +201,8 @@ class TaskPaginator:
         "assignee__email",
     )
 
+    RELATED = ("organization", "assignee")
+
     def __init__(self, tasks, per_page: int):
         self.tasks = tasks.select_related(None)
         self.per_page = per_page
@@ -226,7 +229,11 @@ class TaskPaginator:
     def _rows(self, tasks, limit: int) -> list[Task]:
         if limit <= 0:
             return []
-        return list(tasks.select_related("organization", "assignee").only(*self.ROW_FIELDS)[:limit])
+        return list(self._joined(tasks).only(*self.ROW_FIELDS)[:limit])
+
+    def _joined(self, tasks):
+        # select_related() with no names would follow every foreign key: None follows none.
+        return tasks.select_related(*self.RELATED) if self.RELATED else tasks.select_related(None)
 
     def _rows_after(self, position: QueuePosition) -> list[Task]:
         rows: list[Task] = []
@@ -237,6 +244,35 @@ class TaskPaginator:
     def _rows_of_page(self, number: int) -> list[Task]:
         start = (number - 1) * self.per_page
         ids = list(self.tasks.values_list("id", flat=True)[start : start + self.per_page + 1])
-        rows = Task.objects.select_related("organization", "assignee").only(*self.ROW_FIELDS)
+        rows = self._joined(Task.objects.all()).only(*self.ROW_FIELDS)
         by_id = rows.in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
+
+
+class QueuePaginator(TaskPaginator):
+    """The queue's pages without joins: a row's client is one of the assistant's clients,
+    already read for the filter, and its assistant is the viewer or nobody (the pool)."""
+
+    ROW_FIELDS = (
+        "title",
+        "category",
+        "priority",
+        "status",
+        "due_at",
+        "created_at",
+        "organization",
+        "assignee",
+    )
+    RELATED = ()
+
+    def __init__(self, tasks, per_page: int, *, assistant, organizations: list[tuple[int, str]]):
+        super().__init__(tasks, per_page)
+        self.assistant = assistant
+        self.clients = {pk: Organization(pk=pk, name=name) for pk, name in organizations}
+
+    def get_page(self, number, after: str | None = None) -> TaskPage:
+        page = super().get_page(number, after=after)
+        for task in page:
+            task.organization = self.clients[task.organization_id]
+            task.assignee = self.assistant if task.assignee_id else None
+        return page

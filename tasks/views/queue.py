@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import QueueFilterForm
-from ..queue import TaskPaginator, engaged_organizations, queue_for
+from ..queue import QueuePaginator, engaged_organizations, queue_for
 
 PAGE_SIZE = 25
 
@@ -31,9 +31,9 @@ def queue(request):
         category=filters.get("category", ""),
         due=filters.get("due", ""),
     )
-    page = TaskPaginator(tasks, PAGE_SIZE).get_page(
-        request.GET.get("page"), after=request.GET.get("after")
-    )
+    page = QueuePaginator(
+        tasks, PAGE_SIZE, assistant=request.user, organizations=organizations
+    ).get_page(request.GET.get("page"), after=request.GET.get("after"))
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("after", None)
