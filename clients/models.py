@@ -17,6 +17,13 @@ class OrganizationQuerySet(models.QuerySet):
             return self.none()
         if user.is_staff:
             return self.all()
+        return self.worked_in_by(user)
+
+    def worked_in_by(self, user) -> "OrganizationQuerySet":
+        """The clients the person works in: as an owner or manager, or as an engaged
+        assistant (admins see every client, but work in these only)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
         from assistants.models import Engagement
 
         member = Membership.objects.filter(organization=OuterRef("pk"), user=user)

@@ -18,7 +18,7 @@ from dateutil.rrule import rrule as RRule
 from dateutil.rrule import rrulestr
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils import timezone as django_timezone
 
 from accounts.models import User
@@ -348,14 +348,7 @@ def may_manage(user: User, organization: Organization) -> bool:
 
 def organizations_for_rules(user: User) -> QuerySet[Organization]:
     """Clients the person may set up recurring work in: their own, or those they assist."""
-    return (
-        Organization.objects.visible_to(user)
-        .filter(
-            Q(memberships__user=user)
-            | Q(engagements__assistant=user, engagements__ended_at__isnull=True)
-        )
-        .distinct()
-    )
+    return Organization.objects.worked_in_by(user)
 
 
 def recurring_tasks_for(user: User, *, now: datetime) -> QuerySet[RecurringTask]:

@@ -27,17 +27,9 @@ from .models import RoutineTrip, Segment, TravelProfile, Trip
 from .services import TravelError
 
 
-def _organizations(user) -> "Organization":
+def _organizations(user):
     """Clients the person plans travel for: their own, or those they assist."""
-    return (
-        Organization.objects.visible_to(user)
-        .filter(
-            Q(memberships__user=user)
-            | Q(engagements__assistant=user, engagements__ended_at__isnull=True)
-        )
-        .distinct()
-        .order_by("name")
-    )
+    return Organization.objects.worked_in_by(user).order_by("name")
 
 
 def _trip(request, pk: int) -> Trip:

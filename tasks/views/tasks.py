@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,14 +35,7 @@ PAGE_SIZE = 25
 
 def _organizations_for_new_task(user):
     """Clients the person may delegate in: their own, or those they assist."""
-    return (
-        Organization.objects.visible_to(user)
-        .filter(
-            Q(memberships__user=user)
-            | Q(engagements__assistant=user, engagements__ended_at__isnull=True)
-        )
-        .distinct()
-    )
+    return Organization.objects.worked_in_by(user)
 
 
 @login_required
