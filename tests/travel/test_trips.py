@@ -258,3 +258,23 @@ def test_email_subjects_show_the_trip_as_written(
 
     (booked,) = [m for m in mail.outbox if m.subject.startswith("Booked:")]
     assert booked.subject.startswith("Booked: Renard's trip to O'Hare & back,")
+
+
+def test_another_organization_cannot_see_or_change_a_trips_segments(
+    client_for, outsider, trip, assistant
+):
+    segment = services.segment_add(actor=assistant, trip=trip, fields=flight(trip.depart_on))
+    client = client_for(outsider)
+
+    responses = [
+        client.get(reverse("travel:segment_edit", args=[segment.pk])),
+        client.post(reverse("travel:segment_edit", args=[segment.pk]), {"provider": "X"}),
+        client.post(reverse("travel:segment_cancel", args=[segment.pk])),
+        client.post(reverse("travel:segment_add", args=[trip.pk]), {"provider": "X"}),
+        client.post(reverse("travel:thank", args=[trip.pk]), {"note": "Thanks"}),
+    ]
+
+    assert [response.status_code for response in responses] == [404] * 5
+    segment.refresh_from_db()
+    assert (segment.provider, segment.status) == ("Delta", Segment.Status.PROPOSED)
+    assert trip.segments.count() == 1

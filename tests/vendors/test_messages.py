@@ -197,6 +197,7 @@ def test_another_organizations_message_and_approval_link_are_not_found(
 
     assert client.get(reverse("vendors:message", args=[message.pk])).status_code == 404
     assert client.post(reverse("vendors:approve", args=[message.pk])).status_code == 404
+    assert client.post(reverse("vendors:reject", args=[message.pk])).status_code == 404
     assert (
         client.post(link, {"decision": "approve", "subject": "x", "body": "y"}).status_code == 404
     )
