@@ -180,6 +180,10 @@ class TaskPage:
         return self.number - 1
 
 
+# The task's own columns a row shows (its position in the queue among them).
+ROW_COLUMNS = ("title", "category", "priority", "status", "due_at", "created_at")
+
+
 class TaskPaginator:
     """Pages through tasks in queue order without counting them: counting every open task of
     every client on each view cost more than the rest of the page.
@@ -189,17 +193,7 @@ class TaskPaginator:
     before it: it reads only ids for that, then joins that page's 25 rows."""
 
     # What a row of the queue or the task list shows.
-    ROW_FIELDS = (
-        "title",
-        "category",
-        "priority",
-        "status",
-        "due_at",
-        "created_at",
-        "organization__name",
-        "assignee__full_name",
-        "assignee__email",
-    )
+    ROW_FIELDS = (*ROW_COLUMNS, "organization__name", "assignee__full_name", "assignee__email")
 
     RELATED = ("organization", "assignee")
 
@@ -253,16 +247,7 @@ class QueuePaginator(TaskPaginator):
     """The queue's pages without joins: a row's client is one of the assistant's clients,
     already read for the filter, and its assistant is the viewer or nobody (the pool)."""
 
-    ROW_FIELDS = (
-        "title",
-        "category",
-        "priority",
-        "status",
-        "due_at",
-        "created_at",
-        "organization",
-        "assignee",
-    )
+    ROW_FIELDS = (*ROW_COLUMNS, "organization", "assignee")
     RELATED = ()
 
     def __init__(self, tasks, per_page: int, *, assistant, organizations: list[tuple[int, str]]):
