@@ -96,3 +96,19 @@ def test_the_vendor_pages_that_list_keep_their_query_counts(
     for url in pages:
         with django_assert_num_queries(expected[url]):
             assert client.get(url).status_code == 200
+
+
+def test_the_hand_over_summary_keeps_its_query_count(
+    client_for, assistant, organization, django_assert_num_queries
+):
+    client = client_for(assistant)
+    url = f"{reverse('vendors:hand_over')}?organization={organization.pk}"
+    vendor_with_mail(organization, 0)
+    expected = queries_for(lambda: client.get(url))
+
+    for n in range(1, 12):
+        vendor_with_mail(organization, n)
+
+    with django_assert_num_queries(expected):
+        response = client.get(url)
+    assert response.content.decode().count("Subject") == 12
