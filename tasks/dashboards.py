@@ -56,7 +56,7 @@ def assistant_dashboard(user) -> dict:
     ids = engaged_organization_ids(user)
     mine = Task.objects.open().filter(organization_id__in=ids)
     return {
-        "queue_head": queue_for(user, now=now)[:5],
+        "queue_head": queue_for(user, now=now).select_related("organization", "assignee")[:5],
         "due_today": mine.filter(
             assignee=user, due_at__gte=now, due_at__lt=end_of_local_day(now, user.timezone)
         )

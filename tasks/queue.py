@@ -3,15 +3,15 @@
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import ClassVar, NamedTuple
 
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from assistants.models import Engagement
-from clients.models import Organization
 
-from .models import Status, Task
+from .models import OPEN_STATUSES, Category, Status, Task
 
 
 def end_of_local_day(now: datetime, timezone_name: str) -> datetime:
@@ -63,19 +63,20 @@ def queue_for(
         organization_ids = engaged_organization_ids(assistant)
     if organization_id is not None:
         organization_ids = [pk for pk in organization_ids if pk == organization_id]
-    tasks = Task.objects.open().filter(organization_id__in=organization_ids)
-    tasks = tasks.filter(Q(assignee=assistant) | Q(assignee__isnull=True))
+    filters = Q(status__in=OPEN_STATUSES, organization_id__in=organization_ids) & (
+        Q(assignee=assistant) | Q(assignee__isnull=True)
+    )
     if status:
-        tasks = tasks.filter(status=status)
+        filters &= Q(status=status)
     if category:
-        tasks = tasks.filter(category=category)
+        filters &= Q(category=category)
     if due == "overdue":
-        tasks = tasks.filter(due_at__lt=now)
+        filters &= Q(due_at__lt=now)
     elif due == "today":
-        tasks = tasks.filter(due_at__lt=end_of_local_day(now, assistant.timezone))
+        filters &= Q(due_at__lt=end_of_local_day(now, assistant.timezone))
     elif due == "week":
-        tasks = tasks.filter(due_at__lt=now + timedelta(days=7))
-    return tasks.select_related("organization", "assignee").in_queue_order()
+        filters &= Q(due_at__lt=now + timedelta(days=7))
+    return Task.objects.filter(filters).in_queue_order()
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -195,8 +196,6 @@ class TaskPaginator:
     # What a row of the queue or the task list shows.
     ROW_FIELDS = (*ROW_COLUMNS, "organization__name", "assignee__full_name", "assignee__email")
 
-    RELATED = ("organization", "assignee")
-
     def __init__(self, tasks, per_page: int):
         self.tasks = tasks.select_related(None)
         self.per_page = per_page
@@ -223,14 +222,13 @@ class TaskPaginator:
     def _rows(self, tasks, limit: int) -> list[Task]:
         if limit <= 0:
             return []
-        return list(self._joined(tasks).only(*self.ROW_FIELDS)[:limit])
+        return list(self._joined(tasks)[:limit])
 
     def _joined(self, tasks):
-        # select_related() with no names would follow every foreign key: None follows none.
-        return tasks.select_related(*self.RELATED) if self.RELATED else tasks.select_related(None)
+        return tasks.select_related("organization", "assignee").only(*self.ROW_FIELDS)
 
-    def _rows_after(self, position: QueuePosition) -> list[Task]:
-        rows: list[Task] = []
+    def _rows_after(self, position: QueuePosition) -> list:
+        rows: list = []
         for piece in position.following(self.tasks):
             rows += self._rows(piece, self.per_page + 1 - len(rows))
         return rows
@@ -238,26 +236,75 @@ class TaskPaginator:
     def _rows_of_page(self, number: int) -> list[Task]:
         start = (number - 1) * self.per_page
         ids = list(self.tasks.values_list("id", flat=True)[start : start + self.per_page + 1])
-        rows = self._joined(Task.objects.all()).only(*self.ROW_FIELDS)
-        by_id = rows.in_bulk(ids)
+        by_id = self._joined(Task.objects.all()).in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
 
 
-class QueuePaginator(TaskPaginator):
-    """The queue's pages without joins: a row's client is one of the assistant's clients,
-    already read for the filter, and its assistant is the viewer or nobody (the pool)."""
+class QueueClient(NamedTuple):
+    pk: int
+    name: str
 
-    ROW_FIELDS = (*ROW_COLUMNS, "organization", "assignee")
-    RELATED = ()
+
+@dataclass(slots=True)
+class QueueRow:
+    """One task of the queue page, read as plain values: making a Task of every row cost more
+    than reading it. It answers what the row shows as a Task would."""
+
+    pk: int
+    organization_id: int
+    assignee_id: int | None
+    title: str
+    category: str
+    priority: int
+    status: str
+    due_at: datetime | None
+    created_at: datetime
+    organization: QueueClient | None = None
+    assignee: object = None
+
+    COLUMNS: ClassVar = ("id", "organization_id", "assignee_id", *ROW_COLUMNS)
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status in OPEN_STATUSES
+            and self.due_at is not None
+            and self.due_at < timezone.now()
+        )
+
+    def get_category_display(self) -> str:
+        return CATEGORY_LABELS[self.category]
+
+
+CATEGORY_LABELS = dict(Category.choices)
+
+
+class QueuePaginator(TaskPaginator):
+    """The queue's pages without joins or Task objects: a row's client is one of the
+    assistant's clients, already read for the filter, and its assistant is the viewer or
+    nobody (the pool)."""
 
     def __init__(self, tasks, per_page: int, *, assistant, organizations: list[tuple[int, str]]):
         super().__init__(tasks, per_page)
         self.assistant = assistant
-        self.clients = {pk: Organization(pk=pk, name=name) for pk, name in organizations}
+        self.clients = dict(organizations)
 
-    def get_page(self, number, after: str | None = None) -> TaskPage:
-        page = super().get_page(number, after=after)
-        for task in page:
-            task.organization = self.clients[task.organization_id]
-            task.assignee = self.assistant if task.assignee_id else None
-        return page
+    def _rows(self, tasks, limit: int) -> list[QueueRow]:
+        if limit <= 0:
+            return []
+        return [self._row(values) for values in tasks.values_list(*QueueRow.COLUMNS)[:limit]]
+
+    def _rows_of_page(self, number: int) -> list[QueueRow]:
+        start = (number - 1) * self.per_page
+        ids = list(self.tasks.values_list("id", flat=True)[start : start + self.per_page + 1])
+        by_id = {
+            values[0]: values
+            for values in Task.objects.filter(id__in=ids).values_list(*QueueRow.COLUMNS)
+        }
+        return [self._row(by_id[pk]) for pk in ids if pk in by_id]
+
+    def _row(self, values) -> QueueRow:
+        row = QueueRow(*values)
+        row.organization = QueueClient(row.organization_id, self.clients[row.organization_id])
+        row.assignee = self.assistant if row.assignee_id else None
+        return row

@@ -40,22 +40,17 @@ def queue_row(context, task) -> str:
     """One task of the queue with the actions the viewer may take on it inline: claim it
     from the pool, or log time on and complete their own. Every value from the database is
     escaped here; the templates above are fixed markup."""
-    # A task's page and its actions are /tasks/<pk>/…/ (tasks/urls.py): one reverse per page.
-    tasks_url = context.render_context.get("tasks_url") or reverse("tasks:list")
-    context.render_context["tasks_url"] = tasks_url
+    tasks_url, hidden_inputs, viewer_id = _shared_by_every_row(context)
     fields = {
         "pk": task.pk,
         "url": f"{tasks_url}{task.pk}/",
         "title": escape(task.title),
-        "csrf": '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<input type="hidden" name="from" value="queue">'.format(
-            escape(str(context["csrf_token"]))
-        ),
+        "csrf": hidden_inputs,
     }
     actions = ""
     if task.status == "new":
         actions = CLAIM.format(**fields)
-    elif task.assignee_id == context["user"].pk:
+    elif task.assignee_id == viewer_id:
         forms = LOG_TIME.format(**fields)
         if task.status == "in_progress":
             forms += DONE.format(**fields)
@@ -74,3 +69,19 @@ def queue_row(context, task) -> str:
             **fields,
         )
     )
+
+
+def _shared_by_every_row(context) -> tuple[str, str, int]:
+    """Worked out for the first row of a page and kept for the rest: where tasks live (a
+    task's page and its actions are /tasks/<pk>/…/, tasks/urls.py), the forms' hidden
+    inputs, and who is looking."""
+    shared = context.render_context.get("queue_row")
+    if shared is None:
+        token = escape(str(context["csrf_token"]))
+        shared = context.render_context["queue_row"] = (
+            reverse("tasks:list"),
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+            '<input type="hidden" name="from" value="queue">',
+            context["user"].pk,
+        )
+    return shared
