@@ -243,6 +243,20 @@ def test_queue_rows_escape_what_clients_wrote(client_for, owner, assistant, orga
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in body
 
 
+def test_the_client_filter_escapes_client_names_and_keeps_the_chosen_one(
+    client_for, assistant, organization
+):
+    organization.name = 'Cars "R" <Us>'
+    organization.save()
+
+    body = client_for(assistant).get(QUEUE, {"organization": organization.pk}).content.decode()
+
+    assert (
+        f'<option value="{organization.pk}" selected>Cars &quot;R&quot; &lt;Us&gt;</option>' in body
+    )
+    assert '<option value="" selected>Any status</option>' in body
+
+
 def test_hand_over_moves_open_tasks_to_the_new_assistant(
     admin_user, owner, assistant, organization
 ):
