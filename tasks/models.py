@@ -115,12 +115,12 @@ class Task(models.Model):
                 name="task_queue_order",
                 condition=Q(status__in=["new", "in_progress", "waiting"]),
             ),
-            # The pool in queue order: a claimed task leaves it, so Take next never walks past
-            # work that is already taken.
+            # Each client's pool in queue order: Take next reads the head of each of the
+            # assistant's clients, so it never walks past other clients' work or work that is
+            # already taken (a claimed task leaves the index).
             models.Index(
-                fields=["-priority", "due_at", "created_at", "id"],
-                include=["organization", "assignee"],
-                name="task_pool_order",
+                fields=["organization", "-priority", "due_at", "created_at", "id"],
+                name="task_pool_by_client",
                 condition=Q(status="new"),
             ),
             # Counting a queue, the open work of one client, and a queue read in full and

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar, NamedTuple
 
+from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -36,13 +37,35 @@ def _active_engagements(assistant):
     return Engagement.objects.active().filter(assistant=assistant, organization__active=True)
 
 
-def pool_for(assistant):
-    """Unassigned new tasks of the assistant's clients."""
-    return Task.objects.filter(
-        organization_id__in=engaged_organization_ids(assistant),
-        status=Status.NEW,
-        assignee__isnull=True,
-    )
+# The first tasks of the pool across the given clients, in queue order: the first `limit` of
+# each client's pool (a range of task_pool_by_client), merged. New tasks are unassigned (a
+# check constraint says so). Scanning the whole pool in queue order instead would walk past
+# every other client's work, and past work already taken.
+POOL_HEAD_SQL = f"""
+SELECT head.id
+FROM unnest(%s::bigint[]) AS client(id)
+CROSS JOIN LATERAL (
+    SELECT task.id, task.priority, task.due_at, task.created_at
+    FROM {Task._meta.db_table} AS task
+    WHERE task.organization_id = client.id AND task.status = '{Status.NEW}'
+    ORDER BY task.priority DESC, task.due_at ASC NULLS LAST, task.created_at, task.id
+    LIMIT %s
+) AS head
+ORDER BY head.priority DESC, head.due_at ASC NULLS LAST, head.created_at, head.id
+LIMIT %s
+"""  # noqa: S608 (a table name and a status of our own; the values are parameters)
+
+
+def pool_head(organization_ids: list[int], limit: int | None):
+    """Ids of the first `limit` tasks (all when None) of the clients' pool, in queue order,
+    for a filter like `id__in`."""
+    if connection.vendor == "postgresql":
+        # LIMIT NULL is no limit.
+        return RawSQL(POOL_HEAD_SQL, (organization_ids, limit, limit))  # noqa: S611
+    pool = Task.objects.filter(
+        organization_id__in=organization_ids, status=Status.NEW, assignee__isnull=True
+    ).in_queue_order()
+    return pool.values("id")[:limit] if limit else pool.values("id")
 
 
 def queue_for(

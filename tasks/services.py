@@ -219,18 +219,21 @@ def _assign(task: Task, assistant: User) -> Task:
 def claim_next_task(*, assistant: User) -> Task | None:
     """The top of the pool across the assistant's clients, claimed atomically.
 
-    One statement takes the first few candidates in queue order and locks the best of them
-    that no one else is claiming at this instant (rows being claimed are skipped, not waited
-    for), so two assistants pressing "Take next" together get two different tasks. PostgreSQL
-    checks status and assignee again on the row it locks. Only when every candidate is being
-    claimed does it look further down the pool."""
-    from .queue import pool_for
+    One statement takes the first few candidates in queue order (the head of each client's
+    pool, merged) and locks the best of them that no one else is claiming at this instant
+    (rows being claimed are skipped, not waited for), so two assistants pressing "Take next"
+    together get two different tasks. PostgreSQL checks status and assignee again on the row
+    it locks. Only when every candidate is being claimed does it look further down the pool."""
+    from .queue import engaged_organization_ids, pool_head
 
-    pool = pool_for(assistant).in_queue_order()
+    organization_ids = engaged_organization_ids(assistant)
     for window in (16, 256, None):
-        candidates = pool.values("id")[:window] if window else pool.values("id")
         task = (
-            Task.objects.filter(id__in=candidates, status=Status.NEW, assignee__isnull=True)
+            Task.objects.filter(
+                id__in=pool_head(organization_ids, window),
+                status=Status.NEW,
+                assignee__isnull=True,
+            )
             .in_queue_order()
             .select_related("organization")
             .select_for_update(skip_locked=True, of=("self",))

@@ -2,7 +2,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -303,3 +303,57 @@ def test_two_assistants_taking_next_at_once_get_different_tasks():
     assert claimed[first.pk] is not None and claimed[second.pk] is not None
     assert claimed[first.pk].pk != claimed[second.pk].pk
     assert Task.objects.filter(status=Status.IN_PROGRESS).count() == 2
+
+
+def test_take_next_takes_the_most_urgent_task_across_every_client_but_no_other(
+    owner, assistant, organization, other_organization
+):
+    second_client = OrganizationFactory(name="Fox Valley Motors")
+    EngagementFactory(assistant=assistant, organization=second_client, role="primary")
+    now = timezone.now()
+    make_task(organization, owner, title="normal", due_at=now + timedelta(hours=1))
+    make_task(second_client, owner, title="high, due later", priority=2)
+    make_task(
+        second_client, owner, title="high, due first", priority=2, due_at=now + timedelta(hours=2)
+    )
+    make_task(other_organization, owner, title="urgent, but not my client", priority=3)
+
+    taken = [services.claim_next_task(assistant=assistant).title for _ in range(3)]
+
+    assert taken == ["high, due first", "high, due later", "normal"]
+    assert services.claim_next_task(assistant=assistant) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_take_next_looks_further_down_the_pool_when_the_head_is_being_claimed():
+    organization = OrganizationFactory()
+    assistant = EngagementFactory(organization=organization).assistant
+    owner = AssistantFactory()
+    for n in range(20):
+        TaskFactory(organization=organization, created_by=owner, title=f"Task {n:02}")
+    head = list(Task.objects.in_queue_order().values_list("id", flat=True)[:16])
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_head():
+        try:
+            with transaction.atomic():
+                list(Task.objects.filter(id__in=head).select_for_update())
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_head)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        task = services.claim_next_task(assistant=assistant)
+    finally:
+        release.set()
+        holder.join()
+
+    assert task is not None and task.pk not in head
+    assert (
+        task.pk
+        == Task.objects.in_queue_order().exclude(id__in=head).values_list("id", flat=True)[0]
+    )
