@@ -287,14 +287,6 @@ class QueueRow:
 
     COLUMNS: ClassVar = ("id", "organization_id", "assignee_id", *ROW_COLUMNS)
 
-    @property
-    def is_overdue(self) -> bool:
-        return (
-            self.status in OPEN_STATUSES
-            and self.due_at is not None
-            and self.due_at < timezone.now()
-        )
-
     def get_category_display(self) -> str:
         return CATEGORY_LABELS[self.category]
 

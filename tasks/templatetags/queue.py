@@ -1,14 +1,17 @@
-"""The queue row, written in Python rather than as an include: it stands 25 times on the
-page assistants open most, and as a template it cost more than the rest of the page. The
-htmx actions answer with the same row (tasks/_queue_row.html loads this tag)."""
+"""The queue's rows, written in Python rather than as an include: a row stands 25 times on
+the page assistants open most, and as a template it cost more than the rest of the page.
+The htmx actions answer with the same row (tasks/_queue_row.html loads this tag)."""
 
 from html import escape
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.timezone import get_current_timezone
 
-from vapportal.templatetags.portal import due, priority_badge, status_badge
+from tasks.models import OPEN_STATUSES
+from vapportal.templatetags.portal import due_markup, priority_badge, status_badge
 
 register = template.Library()
 
@@ -36,52 +39,63 @@ ROW = """<tr id="task-{pk}"{overdue}>
 
 
 @register.simple_tag(takes_context=True)
-def queue_row(context, task) -> str:
-    """One task of the queue with the actions the viewer may take on it inline: claim it
-    from the pool, or log time on and complete their own. Every value from the database is
+def queue_rows(context, tasks) -> str:
+    """The queue's rows, with the actions the viewer may take on each inline: claim it from
+    the pool, or log time on and complete their own. Every value from the database is
     escaped here; the templates above are fixed markup."""
-    tasks_url, hidden_inputs, viewer_id = _shared_by_every_row(context)
-    fields = {
-        "pk": task.pk,
-        "url": f"{tasks_url}{task.pk}/",
-        "title": escape(task.title),
-        "csrf": hidden_inputs,
-    }
-    actions = ""
-    if task.status == "new":
-        actions = CLAIM.format(**fields)
-    elif task.assignee_id == viewer_id:
-        forms = LOG_TIME.format(**fields)
-        if task.status == "in_progress":
-            forms += DONE.format(**fields)
-        actions = f'<div class="d-flex flex-wrap gap-1 justify-content-end">{forms}</div>'
-    assignee = (task.assignee.full_name or task.assignee.email) if task.assignee else "In the pool"
-    return mark_safe(  # noqa: S308 (fixed markup; every value is escaped above or below)
-        ROW.format(
-            overdue=' class="table-danger"' if task.is_overdue else "",
+    page = _Page(context)
+    return mark_safe("".join(page.row(task) for task in tasks))  # noqa: S308 (escaped in row)
+
+
+@register.simple_tag(takes_context=True)
+def queue_row(context, task) -> str:
+    """One row, as the htmx actions answer."""
+    return queue_rows(context, [task])
+
+
+class _Page:
+    """What every row of a page shares, worked out once: where tasks live (a task's page and
+    its actions are /tasks/<pk>/…/, tasks/urls.py), the forms' hidden inputs, who is
+    looking, their time zone and the time."""
+
+    def __init__(self, context):
+        token = escape(str(context["csrf_token"]))
+        self.tasks_url = reverse("tasks:list")
+        self.hidden_inputs = (
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+            '<input type="hidden" name="from" value="queue">'
+        )
+        self.viewer_id = context["user"].pk
+        self.zone = get_current_timezone()
+        self.now = timezone.now()
+
+    def row(self, task) -> str:
+        fields = {
+            "pk": task.pk,
+            "url": f"{self.tasks_url}{task.pk}/",
+            "title": escape(task.title),
+            "csrf": self.hidden_inputs,
+        }
+        actions = ""
+        if task.status == "new":
+            actions = CLAIM.format(**fields)
+        elif task.assignee_id == self.viewer_id:
+            forms = LOG_TIME.format(**fields)
+            if task.status == "in_progress":
+                forms += DONE.format(**fields)
+            actions = f'<div class="d-flex flex-wrap gap-1 justify-content-end">{forms}</div>'
+        assignee = task.assignee
+        overdue = (
+            task.status in OPEN_STATUSES and task.due_at is not None and task.due_at < self.now
+        )
+        return ROW.format(
+            overdue=' class="table-danger"' if overdue else "",
             priority=priority_badge(task.priority),
             client=escape(task.organization.name),
             category=escape(task.get_category_display()),
-            due=due(task),
+            due=due_markup(task.due_at, overdue=overdue, zone=self.zone),
             status=status_badge(task.status),
-            assignee=escape(assignee),
+            assignee=escape((assignee.full_name or assignee.email) if assignee else "In the pool"),
             actions=actions,
             **fields,
         )
-    )
-
-
-def _shared_by_every_row(context) -> tuple[str, str, int]:
-    """Worked out for the first row of a page and kept for the rest: where tasks live (a
-    task's page and its actions are /tasks/<pk>/…/, tasks/urls.py), the forms' hidden
-    inputs, and who is looking."""
-    shared = context.render_context.get("queue_row")
-    if shared is None:
-        token = escape(str(context["csrf_token"]))
-        shared = context.render_context["queue_row"] = (
-            reverse("tasks:list"),
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
-            '<input type="hidden" name="from" value="queue">',
-            context["user"].pk,
-        )
-    return shared

@@ -6,7 +6,7 @@ import nh3
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone, localtime
 
 register = template.Library()
 
@@ -108,11 +108,15 @@ def select_options(options) -> str:
 @register.filter
 def due(task) -> str:
     """The task's due time in the viewer's time zone, flagged when overdue."""
-    if task.due_at is None:
+    return due_markup(task.due_at, overdue=task.is_overdue, zone=get_current_timezone())
+
+
+def due_markup(due_at, *, overdue: bool, zone) -> str:
+    if due_at is None:
         return mark_safe('<span class="text-secondary">No due time</span>')
-    local = localtime(task.due_at)
+    local = localtime(due_at, zone)
     when = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"  # “Fri 27 Nov, 09:30”
     # Digits and English day and month names only: nothing to escape.
-    if task.is_overdue:
+    if overdue:
         return mark_safe(f'<span class="text-danger fw-semibold">Overdue · {when}</span>')  # noqa: S308
     return mark_safe(f"<span>{when}</span>")  # noqa: S308
