@@ -180,15 +180,21 @@ class AttachmentForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    organization = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    """The queue's filters. The client is checked against the assistant's clients here rather
+    than as a choice field: the form is made on every view of the queue, and a choice field
+    copies and normalizes every client each time."""
+
+    organization = forms.IntegerField(required=False)
     status = forms.ChoiceField(
         choices=[
             ("", "Any status"),
-            *[(s, s.label) for s in (Status.NEW, Status.IN_PROGRESS, Status.WAITING)],
+            *[(s.value, s.label) for s in (Status.NEW, Status.IN_PROGRESS, Status.WAITING)],
         ],
         required=False,
     )
-    category = forms.ChoiceField(choices=[("", "Any category"), *Category.choices], required=False)
+    category = forms.ChoiceField(
+        choices=[("", "Any category"), *[(c.value, c.label) for c in Category]], required=False
+    )
     due = forms.ChoiceField(
         choices=[
             ("", "Any time"),
@@ -201,7 +207,13 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, organizations: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].choices = [("", "All clients"), *organizations]
+        self.organizations = organizations
+
+    def clean_organization(self) -> int | None:
+        organization = self.cleaned_data["organization"]
+        if organization is not None and organization not in dict(self.organizations):
+            raise forms.ValidationError("Choose one of your clients.")
+        return organization
 
     def selects(self) -> list[dict]:
         """Each filter with its options and which one is chosen, worked out once here rather
@@ -209,9 +221,12 @@ class QueueFilterForm(forms.Form):
         selects = []
         for field in self:
             chosen = str(field.value() or "")
-            options = [
-                (str(value), label, str(value) == chosen) for value, label in field.field.choices
-            ]
+            choices = (
+                [("", "All clients"), *self.organizations]
+                if field.name == "organization"
+                else field.field.choices
+            )
+            options = [(str(value), label, str(value) == chosen) for value, label in choices]
             selects.append({"name": field.html_name, "label": field.label, "options": options})
         return selects
 
