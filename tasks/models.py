@@ -23,6 +23,10 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
 
 
+def is_overdue(status: str, due_at, now) -> bool:
+    return status in OPEN_STATUSES and due_at is not None and due_at < now
+
+
 class Priority(models.IntegerChoices):
     LOW = 0, "Low"
     NORMAL = 1, "Normal"
@@ -147,7 +151,7 @@ class Task(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_open and self.due_at is not None and self.due_at < django_timezone.now()
+        return is_overdue(self.status, self.due_at, django_timezone.now())
 
 
 class ChecklistItem(models.Model):

@@ -256,9 +256,12 @@ class TaskPaginator:
             rows += self._rows(piece, self.per_page + 1 - len(rows))
         return rows
 
-    def _rows_of_page(self, number: int) -> list[Task]:
+    def _rows_of_page(self, number: int) -> list:
         start = (number - 1) * self.per_page
         ids = list(self.tasks.values_list("id", flat=True)[start : start + self.per_page + 1])
+        return self._rows_with_ids(ids)
+
+    def _rows_with_ids(self, ids: list[int]) -> list[Task]:
         by_id = self._joined(Task.objects.all()).in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -309,9 +312,7 @@ class QueuePaginator(TaskPaginator):
             return []
         return [self._row(values) for values in tasks.values_list(*QueueRow.COLUMNS)[:limit]]
 
-    def _rows_of_page(self, number: int) -> list[QueueRow]:
-        start = (number - 1) * self.per_page
-        ids = list(self.tasks.values_list("id", flat=True)[start : start + self.per_page + 1])
+    def _rows_with_ids(self, ids: list[int]) -> list[QueueRow]:
         by_id = {
             values[0]: values
             for values in Task.objects.filter(id__in=ids).values_list(*QueueRow.COLUMNS)

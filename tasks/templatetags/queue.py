@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 
-from tasks.models import OPEN_STATUSES
+from tasks.models import is_overdue
 from vapportal.templatetags.portal import due_markup, priority_badge, status_badge
 
 register = template.Library()
@@ -85,9 +85,7 @@ class _Page:
                 forms += DONE.format(**fields)
             actions = f'<div class="d-flex flex-wrap gap-1 justify-content-end">{forms}</div>'
         assignee = task.assignee
-        overdue = (
-            task.status in OPEN_STATUSES and task.due_at is not None and task.due_at < self.now
-        )
+        overdue = is_overdue(task.status, task.due_at, self.now)
         return ROW.format(
             overdue=' class="table-danger"' if overdue else "",
             priority=priority_badge(task.priority),
