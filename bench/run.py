@@ -684,22 +684,18 @@ class BenchRun:
         """EXPLAIN ANALYZE of the queue page's queries and Take next's, on the same data."""
         from django.db import connection, transaction
 
-        from tasks.models import Status, Task
-        from tasks.queue import engaged_organization_ids, pool_head, queue_for
+        from tasks.queue import engaged_clients, pool_candidates, queue_for
 
         measured = people["measured"]
         queue = queue_for(measured)
         # Take next's statement (tasks.services.claim_next_task) for its first window.
-        pool = pool_head(engaged_organization_ids(measured), 16)
+        candidates = pool_candidates(engaged_clients(measured), 16)
         statements = {
             "queue page 1": queue[:PAGE_SIZE],
             "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE],
-            "take next (after the run)": Task.objects.filter(
-                id__in=pool, status=Status.NEW, assignee__isnull=True
-            )
-            .in_queue_order()
-            .select_related("organization")
-            .select_for_update(skip_locked=True, of=("self",))[:1],
+            "take next (after the run)": candidates.select_related(
+                "organization"
+            ).select_for_update(skip_locked=True, of=("self",))[:1],
         }
         lines = []
         with transaction.atomic(), connection.cursor() as cursor:

@@ -48,6 +48,14 @@ class TaskQuerySet(OrganizationRowsQuerySet):
     def open(self) -> "TaskQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
 
+    def startable(self) -> "TaskQuerySet":
+        """Work can start: not in a milestone still waiting for the owner's approval."""
+        return self.filter(
+            Q(milestone__isnull=True)
+            | Q(milestone__needs_approval=False)
+            | Q(milestone__approved_at__isnull=False)
+        )
+
     def in_queue_order(self) -> "TaskQuerySet":
         """Most urgent first, then the earliest due (overdue ones lead), then the oldest."""
         return self.order_by(

@@ -37,13 +37,18 @@ def _active_engagements(assistant):
     return Engagement.objects.active().filter(assistant=assistant, organization__active=True)
 
 
+def engaged_clients(assistant):
+    """The ids of the assistant's active clients, as a subquery."""
+    return _active_engagements(assistant).order_by().values("organization_id")
+
+
 # The first tasks of the pool across the given clients, in queue order: the first `limit` of
 # each client's pool (a range of task_pool_by_client), merged. New tasks are unassigned (a
 # check constraint says so). Scanning the whole pool in queue order instead would walk past
 # every other client's work, and past work already taken.
 POOL_HEAD_SQL = f"""
 SELECT head.id
-FROM unnest(%s::bigint[]) AS client(id)
+FROM ({{clients}}) AS client(id)
 CROSS JOIN LATERAL (
     SELECT task.id, task.priority, task.due_at, task.created_at
     FROM {Task._meta.db_table} AS task
@@ -53,19 +58,34 @@ CROSS JOIN LATERAL (
 ) AS head
 ORDER BY head.priority DESC, head.due_at ASC NULLS LAST, head.created_at, head.id
 LIMIT %s
-"""  # noqa: S608 (a table name and a status of our own; the values are parameters)
+"""  # noqa: S608 (a table name and a status of our own, Django's SQL; the values are parameters)
 
 
-def pool_head(organization_ids: list[int], limit: int | None):
-    """Ids of the first `limit` tasks (all when None) of the clients' pool, in queue order,
-    for a filter like `id__in`."""
+def pool_head(clients, limit: int | None):
+    """Ids of the first `limit` tasks (all when None) of the pool of `clients` (a subquery of
+    organization ids, like `engaged_clients`), in queue order, for a filter like `id__in`."""
     if connection.vendor == "postgresql":
+        clients_sql, clients_params = clients.query.sql_with_params()
         # LIMIT NULL is no limit.
-        return RawSQL(POOL_HEAD_SQL, (organization_ids, limit, limit))  # noqa: S611
+        return RawSQL(  # noqa: S611
+            POOL_HEAD_SQL.format(clients=clients_sql), (*clients_params, limit, limit)
+        )
     pool = Task.objects.filter(
-        organization_id__in=organization_ids, status=Status.NEW, assignee__isnull=True
+        organization_id__in=clients, status=Status.NEW, assignee__isnull=True
     ).in_queue_order()
     return pool.values("id")[:limit] if limit else pool.values("id")
+
+
+def pool_candidates(clients, limit: int | None):
+    """What Take next may claim, in queue order: the head of the clients' pool, still new and
+    unassigned (checked again on the row it locks), without work waiting for approval."""
+    return (
+        Task.objects.filter(
+            id__in=pool_head(clients, limit), status=Status.NEW, assignee__isnull=True
+        )
+        .startable()
+        .in_queue_order()
+    )
 
 
 def queue_for(

@@ -215,6 +215,12 @@ def _assign(task: Task, assistant: User) -> Task:
     return task
 
 
+# How far down the pool Take next looks, widening only when every candidate is being claimed
+# at that instant or waits for approval. The first window is larger than the number of claims
+# normally in flight at once; None is the whole pool.
+TAKE_NEXT_WINDOWS = (8, 128, None)
+
+
 @transaction.atomic
 def claim_next_task(*, assistant: User) -> Task | None:
     """The top of the pool across the assistant's clients, claimed atomically.
@@ -223,18 +229,14 @@ def claim_next_task(*, assistant: User) -> Task | None:
     pool, merged) and locks the best of them that no one else is claiming at this instant
     (rows being claimed are skipped, not waited for), so two assistants pressing "Take next"
     together get two different tasks. PostgreSQL checks status and assignee again on the row
-    it locks. Only when every candidate is being claimed does it look further down the pool."""
-    from .queue import engaged_organization_ids, pool_head
+    it locks. Work waiting for the owner's approval is passed over. Only when every candidate
+    is being claimed or waiting does it look further down the pool."""
+    from .queue import engaged_clients, pool_candidates
 
-    organization_ids = engaged_organization_ids(assistant)
-    for window in (16, 256, None):
+    clients = engaged_clients(assistant)
+    for window in TAKE_NEXT_WINDOWS:
         task = (
-            Task.objects.filter(
-                id__in=pool_head(organization_ids, window),
-                status=Status.NEW,
-                assignee__isnull=True,
-            )
-            .in_queue_order()
+            pool_candidates(clients, window)
             .select_related("organization")
             .select_for_update(skip_locked=True, of=("self",))
             .first()

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from assistants.services import engagement_end
 from tasks import projects, services
-from tasks.models import Milestone, Project, Status, Task, TaskEvent
+from tasks.models import Milestone, Priority, Project, Status, Task, TaskEvent
+from tests.factories import TaskFactory
 from tests.helpers import queries_for
 from tests.tasks.factories import MilestoneFactory, ProjectFactory, ProjectTaskFactory
 from vapportal.models import AuditEvent
@@ -555,3 +556,18 @@ def test_a_task_cannot_mix_one_projects_milestone_with_another_project(
         )
 
     assert not Task.objects.exists()
+
+
+def test_take_next_passes_over_work_that_waits_for_the_owners_approval(
+    client_for, owner, assistant, organization, hiring, hiring_task
+):
+    hiring_task.priority = Priority.URGENT
+    hiring_task.save()
+    routine = TaskFactory(organization=organization, created_by=owner, title="File receipts")
+
+    response = client_for(assistant).post(reverse("tasks:take_next"))
+
+    assert response["Location"] == reverse("tasks:detail", args=[routine.pk])
+    hiring_task.refresh_from_db()
+    assert (hiring_task.status, hiring_task.assignee) == (Status.NEW, None)
+    assert services.claim_next_task(assistant=assistant) is None

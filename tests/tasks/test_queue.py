@@ -329,9 +329,10 @@ def test_take_next_looks_further_down_the_pool_when_the_head_is_being_claimed():
     organization = OrganizationFactory()
     assistant = EngagementFactory(organization=organization).assistant
     owner = AssistantFactory()
-    for n in range(20):
+    first_window = services.TAKE_NEXT_WINDOWS[0]
+    for n in range(first_window + 4):
         TaskFactory(organization=organization, created_by=owner, title=f"Task {n:02}")
-    head = list(Task.objects.in_queue_order().values_list("id", flat=True)[:16])
+    head = list(Task.objects.in_queue_order().values_list("id", flat=True)[:first_window])
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_head():
