@@ -1,7 +1,13 @@
--- wrk script for form POSTs: `wrk ... -s post_form.lua URL -- <requests file> <path>`.
+-- wrk script for form POSTs:
+--   wrk ... -s post_form.lua URL -- <requests file> <path> [<responses per thread> <record>]
 -- Each line of the requests file is "<Cookie header>\t<url-encoded body>" for one signed-in
 -- person; every connection walks the lines from its own starting point, so successive
 -- requests come from different people, as they would in production.
+--
+-- With a count, each thread stops after that many responses and writes the status and the
+-- Location header of each, one per line, to "<record>-<thread number>"; wrk itself runs until
+-- its duration ends or it is interrupted (SIGINT), which the caller does once every thread
+-- has written its record.
 local threads = 0
 
 function setup(thread)
@@ -23,12 +29,31 @@ function init(args)
   end
   file:close()
   next_request = (thread_number or 0) * math.floor(#requests / 2) + 1
+  if args[3] then
+    limit, record = tonumber(args[3]), args[4] .. "-" .. (thread_number or 0)
+    seen = {}
+    response = record_response
+  end
 end
 
 function request()
   local r = requests[next_request]
   next_request = next_request % #requests + 1
   return r
+end
+
+function record_response(status, headers, body)
+  if #seen >= limit then
+    return
+  end
+  seen[#seen + 1] = status .. "\t" .. (headers["Location"] or "")
+  if #seen == limit then
+    local file = assert(io.open(record .. ".part", "w"))
+    file:write(table.concat(seen, "\n"), "\n")
+    file:close()
+    os.rename(record .. ".part", record)
+    wrk.thread:stop()
+  end
 end
 
 done = function(summary, latency, requests)

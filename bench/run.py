@@ -1,10 +1,10 @@
 """`make bench`: seed about 100,000 tasks, serve the portal with gunicorn on the production
 settings and PostgreSQL, load it over loopback, and print one table.
 
-wrk measures the GET pages and the task-creating POST for a fixed time each. Take next is
-measured by this script's own client (threads with http.client) because the target is a count
-(10,000 claims over 8 concurrent clients), which wrk cannot stop at; the client times each
-request and then the database is checked for double assignments.
+wrk measures the GET pages and the task-creating POST for a fixed time each, and Take next
+for a fixed count (10,000 presses over 8 connections): each wrk thread stops after its share
+and records the task each press claimed, and then the database is checked for double
+assignments.
 
 The check-in delivery scenario (bench/checkin_delivery.py) mails one check-in to 1,000 team
 members through one real Celery worker to an SMTP sink on loopback, against a bare smtplib
@@ -15,13 +15,11 @@ occurrences of routine trips into trips with their booking tasks, then the same 
 nothing due, against bulk-inserting as many plain trip rows. `--only http`, `--only checkins`
 or `--only routines` runs one part alone.
 
-Everything it starts (gunicorn, wrk, the claim threads, the Celery worker, the SMTP sink) is
-stopped on the way out, failure or not. It uses only its own database (vapportal_bench) and
-Redis database 14."""
+Everything it starts (gunicorn, wrk, the Celery worker, the SMTP sink) is stopped on the way
+out, failure or not. It uses only its own database (vapportal_bench) and Redis database 14."""
 
 import argparse
 import http.client
-import itertools
 import os
 import re
 import secrets
@@ -31,7 +29,6 @@ import socket
 import string
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -349,18 +346,21 @@ class BenchRun:
             create_lines.append(f"{cookie}\t{body}")
         create_requests = OUT_DIR / "create_requests.tsv"
         create_requests.write_text("\n".join(create_lines) + "\n")
-        # Take next sends a "You took ..." message that waits in the session until the next
-        # page is shown; each client rotates over many sessions of its assistant so that no
-        # session grows with thousands of unread messages.
-        claim_sessions = [[_session(assistant) for _ in range(64)] for assistant in assistants]
+        # Take next: one line per claiming assistant; wrk's connections take them in turn.
+        claim_requests = OUT_DIR / "claim_requests.tsv"
+        claim_requests.write_text(
+            "".join(
+                "{}\tcsrfmiddlewaretoken={}\n".format(*_session(assistant))
+                for assistant in assistants
+            )
+        )
         return {
-            "assistants": assistants,
             "assistant_cookie": _session(measured)[0],
             "queue_rows": queue_rows,
             "task_id": task.id,
             "create_requests": create_requests,
             "create_people": len(create_lines),
-            "claim_sessions": claim_sessions,
+            "claim_requests": claim_requests,
             "event_watermark": TaskEvent.objects.order_by("-id").values_list("id", flat=True)[0],
             "measured": measured,
         }
@@ -544,105 +544,70 @@ class BenchRun:
         return result
 
     def _take_next(self, people: dict) -> Result:
-        """`claims` presses of Take next spread over `claim_clients` threads, one assistant
-        each; every request is timed here, and its redirect says which task it claimed."""
+        """`claims` presses of Take next by wrk over `claim_clients` connections, successive
+        presses from different assistants. Each wrk thread stops after its share and records
+        where every press was redirected (the task it claimed); then the database is checked
+        for double assignments."""
         total = self.args.claims
-        tickets = itertools.count()
-        lock = threading.Lock()
-        latencies: list[float] = []
-        claimed: list[tuple[int, int]] = []  # (task id, assistant id)
-        outcomes = {"empty": 0, "error": 0}
-        stop = threading.Event()
-        pattern = re.compile(r"/tasks/(\d+)/$")
-
-        def client(assistant, sessions):
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            mine_latencies, mine_claims = [], []
-            try:
-                for turn in itertools.count():
-                    if stop.is_set():
-                        break
-                    with lock:
-                        ticket = next(tickets)
-                    if ticket >= total:
-                        break
-                    cookie, token = sessions[turn % len(sessions)]
-                    headers = {
-                        "Cookie": cookie,
-                        "Origin": self.origin,
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    }
-                    began = time.perf_counter()
-                    try:
-                        connection.request(
-                            "POST",
-                            "/tasks/queue/next/",
-                            body=f"csrfmiddlewaretoken={token}",
-                            headers=headers,
-                        )
-                        response = connection.getresponse()
-                        response.read()
-                    except (OSError, http.client.HTTPException):
-                        connection.close()
-                        with lock:
-                            outcomes["error"] += 1
-                        continue
-                    mine_latencies.append(time.perf_counter() - began)
-                    match = pattern.search(response.getheader("Location", ""))
-                    if response.status == 302 and match:
-                        mine_claims.append((int(match.group(1)), assistant.id))
-                    elif response.status == 302:
-                        with lock:
-                            outcomes["empty"] += 1
-                    else:
-                        with lock:
-                            outcomes["error"] += 1
-            finally:
-                connection.close()
-                with lock:
-                    latencies.extend(mine_latencies)
-                    claimed.extend(mine_claims)
-
-        print(
-            f"Take next: {total:,} presses over {self.args.claim_clients} concurrent clients "
-            "(Python http.client threads)...",
-            flush=True,
-        )
-        self.load[f"Take next ({self.args.claim_clients} clients)"] = _load_average()
-        threads = [
-            threading.Thread(target=client, args=(assistant, sessions), daemon=True)
-            for assistant, sessions in zip(
-                people["assistants"], people["claim_sessions"], strict=True
-            )
+        threads = self.args.threads
+        per_thread = -(-total // threads)
+        path = "/tasks/queue/next/"
+        record = OUT_DIR / "take-next"
+        for old in OUT_DIR.glob("take-next-*"):
+            old.unlink()
+        command = [
+            self.wrk,
+            f"-t{threads}",
+            f"-c{self.args.claim_clients}",
+            f"-d{self.args.claim_time_limit}s",
+            "--latency",
+            "-s",
+            str(BENCH_DIR / "post_form.lua"),
+            "-H",
+            f"Origin: {self.origin}",
+            f"{self.origin}{path}",
+            "--",
+            str(people["claim_requests"]),
+            path,
+            str(per_thread),
+            str(record),
         ]
+        records = [Path(f"{record}-{number}") for number in range(threads)]
+        name = f"Take next: POST {path} ({self.args.claim_clients} clients)"
+        print(f"wrk: {name}, {per_thread * threads:,} presses...", flush=True)
+        self.load[f"Take next ({self.args.claim_clients} clients)"] = _load_average()
         cpu_before = self._server_cpu()
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        deadline = started + self.args.claim_time_limit
+        wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
-            for thread in threads:
-                thread.join(timeout=max(0.0, deadline - time.perf_counter()))
+            # wrk runs for its whole duration even when every thread has stopped: interrupt
+            # it (it then reports as usual) once each thread has written its record.
+            while wrk.poll() is None and not all(path.exists() for path in records):
+                time.sleep(0.02)
+            elapsed = time.perf_counter() - started
+            wrk.send_signal(signal.SIGINT)
+            output, _ = wrk.communicate(timeout=60)
         finally:
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=70)
-        elapsed = time.perf_counter() - started
+            if wrk.poll() is None:
+                wrk.kill()
+                wrk.wait()
         cpu = self._server_cpu_since(cpu_before)
-        done = len(latencies)
-        result = Result(
-            name=f"Take next: POST /tasks/queue/next/ ({self.args.claim_clients} clients)",
-            tool="python http.client",
-            requests_per_second=done / elapsed,
-            p50_ms=_percentile(latencies, 50) * 1000,
-            p95_ms=_percentile(latencies, 95) * 1000,
-            requests=done,
-            errors=outcomes["error"],
-            cpu_ms=1000 * cpu / done if done else float("nan"),
-        )
-        if done < total:
+        (OUT_DIR / "wrk-take-next.txt").write_text(output)
+        result = _parse_wrk(name, output)
+        result.cpu_ms = 1000 * cpu / result.requests if result.requests else float("nan")
+        claimed, outcomes = [], {"empty": 0, "error": 0}
+        pattern = re.compile(r"/tasks/(\d+)/$")
+        for line in (line for path in records if path.exists() for line in path.open()):
+            status, _, location = line.rstrip("\n").partition("\t")
+            match = pattern.search(location)
+            if status == "302" and match:
+                claimed.append(int(match.group(1)))
+            else:
+                outcomes["empty" if status == "302" else "error"] += 1
+        presses = len(claimed) + outcomes["empty"] + outcomes["error"]
+        if presses < total:
             result.notes.append(
-                f"stopped at the {self.args.claim_time_limit} s limit after {done:,} of "
+                f"stopped at the {self.args.claim_time_limit} s limit after {presses:,} of "
                 f"{total:,} presses"
             )
         result.notes.append(
@@ -652,28 +617,32 @@ class BenchRun:
         self._verify_claims(people, claimed, result)
         return result
 
-    def _verify_claims(self, people: dict, claimed: list[tuple[int, int]], result: Result) -> None:
-        """No task taken twice: the database's "assigned" events since the run started, one
-        per task and as many as the clients were told they claimed, and every claimed task
-        belongs to the assistant whose press claimed it."""
-        from django.db.models import Count
+    def _verify_claims(self, people: dict, claimed: list[int], result: Result) -> None:
+        """No task taken twice: one "assigned" event per task since the run started, each
+        task held by the assistant its event names, and as many events as the presses wrk
+        saw claim a task (plus at most one per connection, pressed as the threads stopped)."""
+        from django.db.models import Count, F
 
-        from tasks.models import Task, TaskEvent
+        from tasks.models import TaskEvent
 
         events = TaskEvent.objects.filter(
             id__gt=people["event_watermark"], kind=TaskEvent.Kind.ASSIGNED
         )
         doubled = events.values("task").annotate(n=Count("id")).filter(n__gt=1).count()
         event_count = events.count()
-        claimed_ids = [task_id for task_id, _ in claimed]
-        repeated = len(claimed_ids) - len(set(claimed_ids))
-        owners = dict(Task.objects.filter(id__in=claimed_ids).values_list("id", "assignee_id"))
-        wrong_owner = sum(1 for task_id, user_id in claimed if owners.get(task_id) != user_id)
-        ok = doubled == 0 and repeated == 0 and wrong_owner == 0 and event_count == len(claimed)
+        repeated = len(claimed) - len(set(claimed))
+        held_by_another = events.exclude(task__assignee=F("actor")).count()
+        unrecorded = len(set(claimed) - set(events.values_list("task", flat=True)))
+        in_flight = event_count - len(claimed)
+        ok = (
+            doubled == repeated == held_by_another == unrecorded == 0
+            and 0 <= in_flight <= self.args.claim_clients
+        )
         detail = (
-            f"{len(claimed):,} successful claims; {event_count:,} 'assigned' events; "
-            f"tasks with more than one: {doubled}; task ids returned twice: {repeated}; "
-            f"claimed tasks held by someone else: {wrong_owner}"
+            f"{len(claimed):,} claims seen by wrk, {event_count:,} 'assigned' events "
+            f"({in_flight} pressed as wrk stopped); tasks with more than one: {doubled}; "
+            f"task ids returned twice: {repeated}; claimed tasks held by someone other than "
+            f"their taker: {held_by_another}; claims with no event: {unrecorded}"
         )
         result.notes.append(detail)
         self.double_assignment_check = (ok, detail)
@@ -685,11 +654,12 @@ class BenchRun:
         from django.db import connection, transaction
 
         from tasks.queue import engaged_clients, pool_candidates, queue_for
+        from tasks.services import TAKE_NEXT_WINDOWS
 
         measured = people["measured"]
         queue = queue_for(measured)
         # Take next's statement (tasks.services.claim_next_task) for its first window.
-        candidates = pool_candidates(engaged_clients(measured), 16)
+        candidates = pool_candidates(engaged_clients(measured), TAKE_NEXT_WINDOWS[0])
         statements = {
             "queue page 1": queue[:PAGE_SIZE],
             "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE],
@@ -855,7 +825,8 @@ class BenchRun:
             f"- load: wrk {self.args.threads} threads × {self.args.connections} connections, "
             f"{self.args.duration} s per scenario after {self.args.warmup} s warm-up "
             "(the baseline at the start and again before Take next; ratios are to their mean); "
-            f"Take next by {self.args.claim_clients} Python http.client threads",
+            f"Take next: wrk {self.args.threads} threads × {self.args.claim_clients} "
+            f"connections, {self.args.claims:,} presses",
             f"- data: the measured assistant's queue holds {self.queue_rows:,} open tasks "
             f"({self.queue_rows // PAGE_SIZE + 1} pages); the POST rotates over "
             f"{self.create_people} owners",
@@ -981,13 +952,6 @@ def _line(output: str, prefix: str) -> str:
         if line.startswith(prefix):
             return line
     raise SystemExit(f"wrk printed no {prefix.strip()} line:\n{output}")
-
-
-def _percentile(values: list[float], percent: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
 
 
 if __name__ == "__main__":
