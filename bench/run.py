@@ -653,24 +653,36 @@ class BenchRun:
         """EXPLAIN ANALYZE of the queue page's queries and Take next's, on the same data."""
         from django.db import connection, transaction
 
-        from tasks.queue import engaged_clients, pool_candidates, queue_for
+        from tasks.queue import (
+            engaged_clients,
+            pool_candidates,
+            pool_head,
+            pool_head_statement,
+            queue_for,
+        )
         from tasks.services import TAKE_NEXT_WINDOWS
 
         measured = people["measured"]
         queue = queue_for(measured)
-        # Take next's statement (tasks.services.claim_next_task) for its first window.
-        candidates = pool_candidates(engaged_clients(measured), TAKE_NEXT_WINDOWS[0])
-        statements = {
-            "queue page 1": queue[:PAGE_SIZE],
-            "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE],
-            "take next (after the run)": candidates.select_related(
-                "organization"
-            ).select_for_update(skip_locked=True, of=("self",))[:1],
-        }
         lines = []
         with transaction.atomic(), connection.cursor() as cursor:
-            for label, queryset in statements.items():
-                sql, params = queryset.query.sql_with_params()
+            # Take next's two statements (tasks.services.claim_next_task), first window.
+            clients, window = engaged_clients(measured), TAKE_NEXT_WINDOWS[0]
+            lock = (
+                pool_candidates(pool_head(clients, window))
+                .select_related("organization")
+                .select_for_update(skip_locked=True, of=("self",))[:1]
+            )
+            count_sql, count_params = queue.order_by().query.sql_with_params()
+            statements = {
+                "queue page 1": queue[:PAGE_SIZE].query.sql_with_params(),
+                "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE].query.sql_with_params(),
+                "take next's pool head (after the run)": pool_head_statement(clients, window),
+                "take next's lock (after the run)": lock.query.sql_with_params(),
+                # Django's own SQL for the queue inside; the values travel as parameters.
+                "queue count": (f"SELECT COUNT(*) FROM ({count_sql}) AS q", count_params),  # noqa: S608
+            }
+            for label, (sql, params) in statements.items():
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                 plan = [row[0] for row in cursor.fetchall()]
                 lines += [f"-- {label}", *plan, ""]
@@ -678,17 +690,6 @@ class BenchRun:
                     (line.split(": ")[1] for line in plan if line.startswith("Execution Time")),
                     "?",
                 )
-            count_sql, params = queue.order_by().query.sql_with_params()
-            cursor.execute(
-                # The SQL is Django's own for the queue; the values travel as parameters.
-                f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({count_sql}) AS q",  # noqa: S608
-                params,
-            )
-            plan = [row[0] for row in cursor.fetchall()]
-            lines += ["-- queue count (the paginator)", *plan, ""]
-            self.plan_times["queue count"] = next(
-                (line.split(": ")[1] for line in plan if line.startswith("Execution Time")), "?"
-            )
             transaction.set_rollback(True)
         (OUT_DIR / "explain.txt").write_text("\n".join(lines))
 

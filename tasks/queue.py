@@ -61,28 +61,33 @@ LIMIT %s
 """  # noqa: S608 (a table name and a status of our own, Django's SQL; the values are parameters)
 
 
-def pool_head(clients, limit: int | None):
+def pool_head(clients, limit: int | None) -> list[int]:
     """Ids of the first `limit` tasks (all when None) of the pool of `clients` (a subquery of
-    organization ids, like `engaged_clients`), in queue order, for a filter like `id__in`."""
+    organization ids, like `engaged_clients`), in queue order."""
     if connection.vendor == "postgresql":
-        clients_sql, clients_params = clients.query.sql_with_params()
-        # LIMIT NULL is no limit.
-        return RawSQL(  # noqa: S611
-            POOL_HEAD_SQL.format(clients=clients_sql), (*clients_params, limit, limit)
-        )
-    pool = Task.objects.filter(
-        organization_id__in=clients, status=Status.NEW, assignee__isnull=True
-    ).in_queue_order()
-    return pool.values("id")[:limit] if limit else pool.values("id")
+        with connection.cursor() as cursor:
+            cursor.execute(*pool_head_statement(clients, limit))
+            return [pk for (pk,) in cursor.fetchall()]
+    pool = (
+        Task.objects.filter(organization_id__in=clients, status=Status.NEW, assignee__isnull=True)
+        .in_queue_order()
+        .values_list("id", flat=True)
+    )
+    return list(pool[:limit] if limit else pool)
 
 
-def pool_candidates(clients, limit: int | None):
-    """What Take next may claim, in queue order: the head of the clients' pool, still new and
+def pool_head_statement(clients, limit: int | None) -> tuple[str, tuple]:
+    """PostgreSQL's statement for `pool_head`, and its parameters."""
+    clients_sql, clients_params = clients.query.sql_with_params()
+    # LIMIT NULL is no limit.
+    return POOL_HEAD_SQL.format(clients=clients_sql), (*clients_params, limit, limit)
+
+
+def pool_candidates(ids: list[int]):
+    """What Take next may claim among the tasks `ids`, in queue order: still new and
     unassigned (checked again on the row it locks), without work waiting for approval."""
     return (
-        Task.objects.filter(
-            id__in=pool_head(clients, limit), status=Status.NEW, assignee__isnull=True
-        )
+        Task.objects.filter(id__in=ids, status=Status.NEW, assignee__isnull=True)
         .startable()
         .in_queue_order()
     )

@@ -225,24 +225,27 @@ TAKE_NEXT_WINDOWS = (8, 128, None)
 def claim_next_task(*, assistant: User) -> Task | None:
     """The top of the pool across the assistant's clients, claimed atomically.
 
-    One statement takes the first few candidates in queue order (the head of each client's
-    pool, merged) and locks the best of them that no one else is claiming at this instant
-    (rows being claimed are skipped, not waited for), so two assistants pressing "Take next"
+    It reads the first few tasks of the pool in queue order (the head of each client's pool,
+    merged), then locks the best of them that no one else is claiming at this instant (rows
+    being claimed are skipped, not waited for), so two assistants pressing "Take next"
     together get two different tasks. PostgreSQL checks status and assignee again on the row
     it locks. Work waiting for the owner's approval is passed over. Only when every candidate
-    is being claimed or waiting does it look further down the pool."""
-    from .queue import engaged_clients, pool_candidates
+    is being claimed or waiting, and the pool holds more, does it look further down."""
+    from .queue import engaged_clients, pool_candidates, pool_head
 
     clients = engaged_clients(assistant)
     for window in TAKE_NEXT_WINDOWS:
+        head = pool_head(clients, window)
         task = (
-            pool_candidates(clients, window)
+            pool_candidates(head)
             .select_related("organization")
             .select_for_update(skip_locked=True, of=("self",))
             .first()
         )
         if task is not None:
             return _assign(task, assistant)
+        if window is None or len(head) < window:
+            break  # that window held the whole pool
     return None
 
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,6 +108,18 @@ def test_take_next_on_an_empty_pool_says_so(client_for, assistant):
     response = client_for(assistant).post(reverse("tasks:take_next"), follow=True)
 
     assert "The pool is empty" in response.content.decode()
+
+
+def test_take_next_reads_a_pool_smaller_than_its_first_window_once(owner, assistant, organization):
+    backup = EngagementFactory(organization=organization, role="backup").assistant
+    for title in ("Call the bank", "File receipts"):
+        services.task_claim(actor=backup, task=make_task(organization, owner, title=title))
+
+    with CaptureQueriesContext(connection) as captured:
+        assert services.claim_next_task(assistant=assistant) is None
+
+    pool_reads = [query for query in captured if "LATERAL" in query["sql"]]
+    assert len(pool_reads) == 1
 
 
 def test_claiming_a_task_someone_just_took_shows_a_clear_message(
