@@ -110,7 +110,7 @@ def test_take_next_on_an_empty_pool_says_so(client_for, assistant):
     assert "The pool is empty" in response.content.decode()
 
 
-def test_take_next_reads_a_pool_smaller_than_its_first_window_once(owner, assistant, organization):
+def test_take_next_reads_an_empty_pool_once(owner, assistant, organization):
     backup = EngagementFactory(organization=organization, role="backup").assistant
     for title in ("Call the bank", "File receipts"):
         services.task_claim(actor=backup, task=make_task(organization, owner, title=title))
