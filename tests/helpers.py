@@ -1,4 +1,6 @@
-from django.db import connection
+import threading
+
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 
@@ -7,3 +9,32 @@ def queries_for(fetch) -> int:
     with CaptureQueriesContext(connection) as captured:
         fetch()
     return len(captured)
+
+
+def at_the_same_moment(*calls, timeout: float = 60) -> list:
+    """Run each call in a thread of its own, on a database connection of its own, all
+    released together once every one is connected; return what each returned, in order.
+    A call that raised, or did not finish within `timeout` seconds, fails the test here."""
+    ready = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call) -> None:
+        try:
+            connections["default"].ensure_connection()
+            ready.wait(timeout=timeout)
+            results[index] = call()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    assert not any(thread.is_alive() for thread in threads), f"not done in {timeout} s"
+    return results

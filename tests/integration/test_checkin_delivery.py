@@ -28,7 +28,6 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from checkins import services
@@ -36,6 +35,7 @@ from checkins.models import CheckIn, Delivery
 from checkins.tasks import checkin_deliver_batch
 from clients.models import Organization, TeamMember
 from tests.factories import TeamMemberFactory
+from tests.helpers import at_the_same_moment
 from tests.integration.conftest import (
     WORKER_START_TIMEOUT,
     Worker,
@@ -434,26 +434,7 @@ def test_two_beat_ticks_at_the_same_moment_start_the_check_in_once_and_mail_ever
     workers.start(shared_broker)
     checkin = _scheduled_and_due(owner, organization)
 
-    both_ready = threading.Barrier(2)
-    reports: list[services.DispatchReport] = []
-    errors: list[BaseException] = []
-
-    def beat_tick() -> None:
-        try:
-            connections["default"].ensure_connection()
-            both_ready.wait(timeout=5)
-            reports.append(services.checkins_dispatch())
-        except BaseException as error:  # reported by the test below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    ticks = [threading.Thread(target=beat_tick) for _ in range(2)]
-    for tick in ticks:
-        tick.start()
-    for tick in ticks:
-        tick.join(timeout=20)
-    assert not errors
+    reports = at_the_same_moment(services.checkins_dispatch, services.checkins_dispatch, timeout=20)
     assert sorted(report.started for report in reports) == [0, 1]
 
     _wait_until_delivered(checkin, workers, shared_broker)

@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import uuid
 import zoneinfo
 from collections import Counter
@@ -22,11 +21,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from tasks.models import Category, Task
 from tasks.models import Status as TaskStatus
+from tests.helpers import at_the_same_moment
 from tests.integration.conftest import (
     WORKER_START_TIMEOUT,
     Worker,
@@ -255,27 +254,8 @@ def test_two_threads_ticking_at_once_on_two_connections_make_each_trip_once(
 ):
     routines = _daily_routines(owner, organization, count=2, lead_days=40)
     expected = sum(len(_due(routine)) for routine in routines)
-    both_ready = threading.Barrier(2)
-    made: list[int] = []
-    errors: list[BaseException] = []
+    made = at_the_same_moment(services.routines_dispatch, services.routines_dispatch, timeout=120)
 
-    def beat_tick() -> None:
-        try:
-            connections["default"].ensure_connection()
-            both_ready.wait(timeout=5)
-            made.append(services.routines_dispatch())
-        except BaseException as error:  # reported by the test below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    ticks = [threading.Thread(target=beat_tick) for _ in range(2)]
-    for tick in ticks:
-        tick.start()
-    for tick in ticks:
-        tick.join(timeout=120)
-
-    assert not errors
     assert sum(made) == expected
     assert min(made) >= 1, f"The two ticks did not overlap: {made}"
     _assert_one_trip_and_one_task_per_occurrence(routines, assistant)

@@ -2,14 +2,12 @@
 conversation: as the owner, once, however often its task is delivered or its draft approved;
 and a reply delivered twice is stored once."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from assistants.models import Authority
+from tests.helpers import at_the_same_moment
 from vapportal.models import OutgoingEmail
 from vapportal.tasks import outgoing_email_send
 from vendors import services
@@ -135,24 +133,15 @@ def test_two_owners_approving_the_same_draft_at_once_send_it_once(
 ):
     assistant = assistant_with(engagement, Authority.DRAFT)
     draft = write(assistant, vendor, contact)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def approve(actor):
+    def approve(actor) -> str:
         try:
-            barrier.wait(timeout=5)
             services.message_approve(actor=actor, message=draft)
-            outcomes.append("sent")
         except services.VendorError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
+        return "sent"
 
-    threads = [threading.Thread(target=approve, args=(actor,)) for actor in (owner, manager)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    outcomes = at_the_same_moment(lambda: approve(owner), lambda: approve(manager), timeout=20)
 
     assert sorted(outcomes) == ["refused", "sent"]
     draft.refresh_from_db()
@@ -177,27 +166,17 @@ def test_an_inbound_reply_posted_twice_at_once_is_stored_once(
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
         "Tuesday works for us.\r\n"
     ).encode()
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
 
-    def post():
-        try:
-            barrier.wait(timeout=5)
-            response = Client().post(
-                reverse("vendors:inbound"),
-                raw,
-                content_type="message/rfc822",
-                HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
-            )
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def post() -> int:
+        response = Client().post(
+            reverse("vendors:inbound"),
+            raw,
+            content_type="message/rfc822",
+            HTTP_X_INBOUND_SECRET=INBOUND_SECRET,
+        )
+        return response.status_code
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    statuses = at_the_same_moment(post, post, timeout=20)
     again = Client().post(
         reverse("vendors:inbound"),
         raw,

@@ -11,7 +11,7 @@ from assistants.services import engagements_hand_over
 from tasks import services
 from tasks.models import Status, Task
 from tests.factories import AssistantFactory, EngagementFactory, OrganizationFactory, TaskFactory
-from tests.helpers import queries_for
+from tests.helpers import at_the_same_moment, queries_for
 
 QUEUE = reverse("tasks:queue")
 
@@ -297,21 +297,11 @@ def test_two_assistants_taking_next_at_once_get_different_tasks():
     owner = AssistantFactory()  # any user may be recorded as the writer here
     for n in range(4):
         TaskFactory(organization=organization, created_by=owner, title=f"Task {n}")
-    barrier = threading.Barrier(2)
-    claimed = {}
-
-    def take(assistant):
-        try:
-            barrier.wait()
-            claimed[assistant.pk] = services.claim_next_task(assistant=assistant)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=take, args=(a,)) for a in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    taken = at_the_same_moment(
+        lambda: services.claim_next_task(assistant=first),
+        lambda: services.claim_next_task(assistant=second),
+    )
+    claimed = dict(zip((first.pk, second.pk), taken, strict=True))
 
     assert claimed[first.pk] is not None and claimed[second.pk] is not None
     assert claimed[first.pk].pk != claimed[second.pk].pk

@@ -1,10 +1,8 @@
-import threading
 import zoneinfo
 from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +16,7 @@ from tasks.recurring import (
     upcoming_occurrences,
 )
 from tests.factories import EngagementFactory, MembershipFactory, OrganizationFactory
-from tests.helpers import queries_for
+from tests.helpers import at_the_same_moment, queries_for
 from vapportal.models import AuditEvent
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -370,22 +368,8 @@ def test_two_ticks_at_once_create_each_occurrence_once():
     EngagementFactory(organization=organization)
     for title in ("Check the service bay schedule", "Post the daily used-car prices"):
         make_rule(owner, organization, title=title, rrule="FREQ=DAILY", lead_days=3)
-    barrier = threading.Barrier(2)
-    created = []
-
-    def tick():
-        try:
-            barrier.wait()
-            created.append(recurring_tasks_materialize())
-        finally:
-            connection.close()
-
     with time_machine.travel(chicago(2024, 3, 2, 12, 0), tick=False):
-        threads = [threading.Thread(target=tick) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        created = at_the_same_moment(recurring_tasks_materialize, recurring_tasks_materialize)
 
     # 3, 4 and 5 March at 9:00 for each rule (the 2nd's has passed at noon).
     assert sum(created) == Task.objects.count() == 6

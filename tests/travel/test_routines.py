@@ -1,6 +1,5 @@
 """Routine trips: the tick turns each occurrence within the lead window into a trip, once."""
 
-import threading
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,13 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tasks.models import Status as TaskStatus
 from tasks.models import Task
 from tests.factories import EngagementFactory
+from tests.helpers import at_the_same_moment
 from travel import services
 from travel.models import RoutineTrip, Segment, Trip
 
@@ -174,25 +174,12 @@ def test_the_database_refuses_a_second_trip_for_the_same_occurrence(routine):
 @pytest.mark.django_db(transaction=True)
 def test_two_ticks_at_the_same_time_make_each_trip_and_task_once(owner, organization, engagement):
     make_routine(owner, organization, lead_days=60)
-    start = threading.Barrier(2)
-    errors = []
 
     def tick():
-        try:
-            start.wait(timeout=10)
-            services.routines_dispatch(now=chicago(2026, 2, 15, 6, 0))
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        return services.routines_dispatch(now=chicago(2026, 2, 15, 6, 0))
 
-    workers = [threading.Thread(target=tick) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
+    at_the_same_moment(tick, tick)
 
-    assert errors == []
     # 15 February + 60 days: 3 March and 7 April.
     assert sorted(Trip.objects.values_list("occurrence_date", flat=True)) == [
         date(2026, 3, 3),
