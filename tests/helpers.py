@@ -1,3 +1,4 @@
+import socket
 import threading
 
 from django.db import connection, connections
@@ -38,3 +39,10 @@ def at_the_same_moment(*calls, timeout: float = 60) -> list:
         raise errors[0]
     assert not any(thread.is_alive() for thread in threads), f"not done in {timeout} s"
     return results
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for servers that cannot be given port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

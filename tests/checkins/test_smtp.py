@@ -5,11 +5,11 @@ import email.policy
 import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from checkins import services
 from checkins.models import CheckIn, Delivery
+from tests.smtp import serving_smtp
 
 from .conftest import content
 
@@ -44,17 +44,8 @@ class Sink:
 @pytest.fixture
 def sink(settings):
     handler = Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    try:
+    with serving_smtp(handler, settings):
         yield handler
-    finally:
-        controller.stop()
 
 
 def started(owner, organization) -> list[int]:

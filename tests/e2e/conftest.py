@@ -4,10 +4,13 @@ server. Run only these with `pytest -m e2e`, or leave them out with `-m "not e2e
 import os
 import threading
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.db.backends.signals import connection_created
+
+from tests.smtp import RecordingHandler, serving_smtp
 
 # Playwright's sync API runs an event loop in this thread; the tests still read and write the
 # database through the ORM between browser steps, which Django would otherwise refuse.
@@ -101,3 +104,11 @@ def log_in(base_url):
         page.wait_for_url(f"{base_url}/")
 
     return sign_in
+
+
+@pytest.fixture
+def smtp_sink(settings) -> Iterator[RecordingHandler]:
+    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
+    recorder = RecordingHandler()
+    with serving_smtp(recorder, settings):
+        yield recorder

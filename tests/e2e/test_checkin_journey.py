@@ -3,20 +3,15 @@ thank-you and a video link and schedules it; at the send time the tick mails it 
 real SMTP server to each active team member; a team member's link opens it without logging
 in, and the owner's report shows everyone as sent."""
 
-import email
-import email.policy
 import re
-import socket
 import struct
 import zlib
 import zoneinfo
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -33,39 +28,6 @@ SUBJECT = "Good morning, Bergstrom Cars"
 MESSAGE = "Record month at **Neenah**: thank you for every test drive."
 THANKS = "Thank you, Marcus, for staying late to deliver the Olsens' truck."
 VIDEO_URL = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
-
-
-class Recorder:
-    """aiosmtpd handler that keeps each message it accepts with its envelope recipients."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_sink(settings) -> Iterator[Recorder]:
-    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
-    recorder = Recorder()
-    # The Controller connects to its own port to check it is up, so the port cannot be 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield recorder
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

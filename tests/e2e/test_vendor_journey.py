@@ -3,15 +3,10 @@ approval"; the assistant writes to it from a task; the owner approves the draft 
 in his email; a real SMTP server receives it with the owner as Reply-To; the vendor's reply,
 posted to the inbound endpoint, lands on the task's timeline and in the assistant's queue."""
 
-import email
-import email.policy
 import re
-import socket
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from assistants.models import Authority
@@ -25,42 +20,6 @@ SUBJECT = "Fleet detailing"
 BODY = "Could you detail twelve trucks at the Neenah lot next week?"
 EDITED = "Could you detail twelve trucks at the Neenah lot on Tuesday?"
 REPLY = "Tuesday works for us. We will be there at eight."
-
-
-class Recorder:
-    """aiosmtpd handler that keeps each message it accepts with its envelope recipients."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for rcpt_tos, message in self.received if address in rcpt_tos]
-
-
-@pytest.fixture
-def smtp_sink(settings) -> Iterator[Recorder]:
-    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
-    recorder = Recorder()
-    # The Controller connects to its own port to check it is up, so the port cannot be 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield recorder
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -144,10 +103,10 @@ def test_owner_approves_a_draft_to_a_vendor_and_the_reply_reaches_the_assistants
     expect(helper.get_by_role("alert")).to_contain_text("Sent to the owner for approval.")
     expect(helper.locator("#message-status")).to_have_text("Awaiting the owner's approval")
     screenshot(helper, "60-vendor-draft-written")
-    assert smtp_sink.to(contact.email) == []
+    assert smtp_sink.messages_to(contact.email) == []
 
     # Renard's email asks him to approve; he follows its link, edits the draft and approves.
-    (request,) = smtp_sink.to(owner.email)
+    (request,) = smtp_sink.messages_to(owner.email)
     link = re.search(rf"{re.escape(live_server.url)}/vendors/approve/\S+", text_body(request))
     assert link, text_body(request)
     page.goto(link.group())
@@ -164,7 +123,7 @@ def test_owner_approves_a_draft_to_a_vendor_and_the_reply_reaches_the_assistants
     screenshot(page, "60-vendor-draft-approved")
 
     # The vendor receives it once, from Renard, with replies going to him.
-    (sent_mail,) = smtp_sink.to(contact.email)
+    (sent_mail,) = smtp_sink.messages_to(contact.email)
     assert sent_mail["From"] == "Renard Bergstrom <portal@vaportal.example>"
     assert sent_mail["Reply-To"] == owner.email
     assert sent_mail["Subject"] == SUBJECT

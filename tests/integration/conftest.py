@@ -6,12 +6,9 @@ it sends through Django's SMTP backend, reads the pytest test database and consu
 Redis database that nothing else uses. The test process publishes to the same database once
 `celery_worker` has switched eager execution off."""
 
-import email
-import email.policy
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +25,7 @@ import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
+from tests.smtp import RecordingHandler, serving_smtp
 from vapportal.celery import app as celery_app
 
 # Redis database 15 is left to these tests; it is emptied before and after them.
@@ -43,18 +41,6 @@ def pytest_configure(config):
     )
 
 
-class RecordingHandler:
-    """aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
 class SMTPServer:
     def __init__(self, controller: Controller, handler: RecordingHandler) -> None:
         self.controller = controller
@@ -66,7 +52,7 @@ class SMTPServer:
 
     def messages_to(self, address: str) -> list[EmailMessage]:
         """Messages whose envelope named `address` as a recipient."""
-        return [message for rcpt_tos, message in self.handler.received if address in rcpt_tos]
+        return self.handler.messages_to(address)
 
 
 class Worker:
@@ -100,12 +86,8 @@ class Worker:
 def module_smtp_server() -> Iterator[SMTPServer]:
     """One server for the module: the worker is told its port when it starts."""
     handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
+    with serving_smtp(handler) as controller:
         yield SMTPServer(controller, handler)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -216,10 +198,3 @@ def _database_url(db: dict) -> str:
 def _flush_redis(url: str) -> None:
     with redis.Redis.from_url(url, socket_connect_timeout=3) as client:
         client.flushdb()
-
-
-def _free_port() -> int:
-    # aiosmtpd's Controller connects to its own port to check it is up, so it cannot be 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

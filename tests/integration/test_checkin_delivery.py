@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.utils import timezone
 
@@ -35,16 +34,16 @@ from checkins.models import CheckIn, Delivery
 from checkins.tasks import checkin_deliver_batch
 from clients.models import Organization, TeamMember
 from tests.factories import TeamMemberFactory
-from tests.helpers import at_the_same_moment
+from tests.helpers import at_the_same_moment, free_port
 from tests.integration.conftest import (
     WORKER_START_TIMEOUT,
     Worker,
     _database_url,
     _flush_redis,
     _forget_broker_connections,
-    _free_port,
     _stop,
 )
+from tests.smtp import serving_smtp
 from vapportal.celery import app as celery_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -121,14 +120,12 @@ class MailServer:
 @pytest.fixture
 def mail_server() -> Iterator[MailServer]:
     handler = MailServer()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    handler.port = controller.port
-    try:
-        yield handler
-    finally:
-        handler.released.set()
-        controller.stop()
+    with serving_smtp(handler) as controller:
+        handler.port = controller.port
+        try:
+            yield handler
+        finally:
+            handler.released.set()
 
 
 # Redis ----------------------------------------------------------------------------------------
@@ -138,7 +135,7 @@ class PrivateRedis:
     """A redis-server of the test's own, without persistence: a restart forgets every message."""
 
     def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.process: subprocess.Popen | None = None
 
