@@ -108,21 +108,25 @@ def worker_broker_url() -> Iterator[str]:
         _flush_redis(url)
 
 
-@pytest.fixture(scope="module")
-def worker_process(
-    django_db_setup, module_smtp_server, worker_broker_url, tmp_path_factory
-) -> Iterator[Worker]:
-    """A `celery worker` process on the test database; stopped (and, if need be, killed)
-    before the test database is dropped."""
-    from django.db import connection
-
-    log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
+def start_worker(
+    log_path: Path,
+    *,
+    hostname: str,
+    database_url: str,
+    broker_url: str,
+    email_url: str,
+    queue: str | None = None,
+    settings_env: dict[str, str] | None = None,
+) -> Worker:
+    """A `celery worker` process (solo pool) on the base settings, logging to `log_path`;
+    the caller waits for it to be ready and stops it."""
     env = {
         **os.environ,
+        **(settings_env or {}),
         "DJANGO_SETTINGS_MODULE": "vapportal.settings.base",
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": worker_broker_url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{module_smtp_server.port}",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "EMAIL_URL": email_url,
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
     }
@@ -132,20 +136,39 @@ def worker_process(
         sys.executable, "-m", "celery", "-A", "vapportal", "worker",
         "--pool", "solo", "--loglevel", "INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--hostname", f"integration-{uuid.uuid4().hex[:8]}@%h",
+        "--hostname", f"{hostname}@%h",
+        *(["--queues", queue] if queue else []),
     ]  # fmt: skip
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
-    worker = Worker(process, log_path)
+    return Worker(process, log_path)
+
+
+@pytest.fixture(scope="module")
+def worker_process(
+    django_db_setup, module_smtp_server, worker_broker_url, tmp_path_factory
+) -> Iterator[Worker]:
+    """A `celery worker` process on the test database; stopped (and, if need be, killed)
+    before the test database is dropped."""
+    from django.db import connection
+
+    log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
+    worker = start_worker(
+        log_path,
+        hostname=f"integration-{uuid.uuid4().hex[:8]}",
+        database_url=_database_url(connection.settings_dict),
+        broker_url=worker_broker_url,
+        email_url=f"smtp://127.0.0.1:{module_smtp_server.port}",
+    )
     try:
         worker.wait_for_log(
             r"@\S+ ready\.", what="the Celery worker to be ready", timeout=WORKER_START_TIMEOUT
         )
         yield worker
     finally:
-        _stop(process)
+        _stop(worker.process)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +25,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.utils import timezone
 
 from checkins import services
@@ -42,6 +40,7 @@ from tests.integration.conftest import (
     _flush_redis,
     _forget_broker_connections,
     _stop,
+    start_worker,
 )
 from tests.smtp import serving_smtp
 from vapportal.celery import app as celery_app
@@ -227,37 +226,17 @@ class Workers:
         self.started: list[Worker] = []
 
     def start(self, broker_url: str, count: int = 1) -> list[Worker]:
-        env = {
-            **os.environ,
-            **WORKER_CHECKIN_SETTINGS,
-            "DJANGO_SETTINGS_MODULE": "vapportal.settings.base",
-            "DATABASE_URL": self.database_url,
-            "CELERY_BROKER_URL": broker_url,
-            "EMAIL_URL": f"smtp://127.0.0.1:{self.mail_server.port}",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
-        for name in ("CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL", "CONN_MAX_AGE"):
-            env.pop(name, None)
         new = []
         for _ in range(count):
             name = f"checkins-{uuid.uuid4().hex[:8]}"
-            log_path = self.log_dir / f"{len(self.started) + 1}-{name}.log"
-            command = [
-                sys.executable, "-m", "celery", "-A", "vapportal", "worker",
-                "--pool", "solo", "--loglevel", "INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "--hostname", f"{name}@%h",
-            ]  # fmt: skip
-            with log_path.open("wb") as log_file:
-                process = subprocess.Popen(
-                    command,
-                    cwd=settings.BASE_DIR,
-                    env=env,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                )
-            worker = Worker(process, log_path)
+            worker = start_worker(
+                self.log_dir / f"{len(self.started) + 1}-{name}.log",
+                hostname=name,
+                database_url=self.database_url,
+                broker_url=broker_url,
+                email_url=f"smtp://127.0.0.1:{self.mail_server.port}",
+                settings_env=WORKER_CHECKIN_SETTINGS,
+            )
             self.started.append(worker)
             self.running.append(worker)
             new.append(worker)

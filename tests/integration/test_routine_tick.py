@@ -6,11 +6,8 @@ Everything is real: Celery worker processes on the production settings, Redis an
 The batch is slow only because it is big (daily routines booked months ahead); nothing in
 the product is patched."""
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import uuid
 import zoneinfo
 from collections import Counter
@@ -20,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from tasks.models import Category, Task
@@ -33,6 +29,7 @@ from tests.integration.conftest import (
     _flush_redis,
     _forget_broker_connections,
     _stop,
+    start_worker,
 )
 from travel import services
 from travel.models import RoutineTrip, Trip
@@ -59,37 +56,18 @@ class TickWorkers:
         self.started: list[tuple[Worker, str]] = []
 
     def start(self, count: int = 1) -> list[tuple[Worker, str]]:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "vapportal.settings.base",
-            "DATABASE_URL": self.database_url,
-            "CELERY_BROKER_URL": self.broker_url,
-            "EMAIL_URL": "dummymail://",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
-        for name in ("CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL", "CONN_MAX_AGE"):
-            env.pop(name, None)
         new = []
         for _ in range(count):
             name = f"routines-{uuid.uuid4().hex[:8]}"
             queue = f"tick-{name}"
-            log_path = self.log_dir / f"{len(self.started) + 1}-{name}.log"
-            command = [
-                sys.executable, "-m", "celery", "-A", "vapportal", "worker",
-                "--pool", "solo", "--loglevel", "INFO", "--queues", queue,
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "--hostname", f"{name}@%h",
-            ]  # fmt: skip
-            with log_path.open("wb") as log_file:
-                process = subprocess.Popen(
-                    command,
-                    cwd=settings.BASE_DIR,
-                    env=env,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                )
-            worker = Worker(process, log_path)
+            worker = start_worker(
+                self.log_dir / f"{len(self.started) + 1}-{name}.log",
+                hostname=name,
+                database_url=self.database_url,
+                broker_url=self.broker_url,
+                email_url="dummymail://",
+                queue=queue,
+            )
             self.started.append((worker, queue))
             new.append((worker, queue))
         for worker, _ in new:
