@@ -1,5 +1,5 @@
-"""Shared fixtures: the people of two client organizations, and a check that the real
-PostgreSQL and Redis the suite needs are reachable before anything runs."""
+"""Shared fixtures: the people of two client organizations, a vendor of the first, and a check
+that the real PostgreSQL and Redis the suite needs are reachable before anything runs."""
 
 import os
 
@@ -13,6 +13,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from vendors.models import Contact, Vendor
 
 
 def pytest_configure(config):
@@ -113,6 +114,20 @@ def outsider(other_organization):
 @pytest.fixture
 def other_assistant(other_organization):
     return EngagementFactory(organization=other_organization).assistant
+
+
+@pytest.fixture
+def vendor(organization):
+    return Vendor.objects.create(
+        organization=organization, name="Fox Valley Detailing", category="Detailing"
+    )
+
+
+@pytest.fixture
+def contact(vendor):
+    return Contact.objects.create(
+        vendor=vendor, name="Dana Fox", role="Owner", email="dana@foxvalley.example"
+    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from assistants.models import Authority
 from tests.factories import TaskFactory
-from vendors.models import AuthorityChange, Contact, Message, Vendor
+from vendors.models import AuthorityChange, Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,20 +20,6 @@ SUBJECT = "Fleet detailing"
 BODY = "Could you detail twelve trucks at the Neenah lot next week?"
 EDITED = "Could you detail twelve trucks at the Neenah lot on Tuesday?"
 REPLY = "Tuesday works for us. We will be there at eight."
-
-
-@pytest.fixture
-def vendor(organization):
-    return Vendor.objects.create(
-        organization=organization, name="Fox Valley Detailing", category="Detailing"
-    )
-
-
-@pytest.fixture
-def contact(vendor):
-    return Contact.objects.create(
-        vendor=vendor, name="Dana Fox", role="Owner", email="dana@foxvalley.example"
-    )
 
 
 def text_body(message: EmailMessage) -> str:

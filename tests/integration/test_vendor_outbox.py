@@ -8,10 +8,11 @@ from django.urls import reverse
 
 from assistants.models import Authority
 from tests.helpers import at_the_same_moment
+from tests.vendors.conftest import write
 from vapportal.models import OutgoingEmail
 from vapportal.tasks import outgoing_email_send
 from vendors import services
-from vendors.models import Contact, Message, Vendor
+from vendors.models import Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -19,32 +20,10 @@ INBOUND_SECRET = "integration-inbound-secret"
 PORTAL_ADDRESS = "portal@vaportal.example"
 
 
-@pytest.fixture
-def vendor(organization):
-    return Vendor.objects.create(organization=organization, name="Fox Valley Detailing")
-
-
-@pytest.fixture
-def contact(vendor):
-    return Contact.objects.create(vendor=vendor, name="Dana Fox", email="dana@foxvalley.example")
-
-
 def assistant_with(engagement, authority: str):
     engagement.vendor_email_authority = authority
     engagement.save()
     return engagement.assistant
-
-
-def write(actor, vendor, contact, **fields) -> Message:
-    return services.message_write(
-        actor=actor,
-        vendor=vendor,
-        contact=contact,
-        to_address=contact.email,
-        subject=fields.pop("subject", "Fleet detailing"),
-        body=fields.pop("body", "Could you detail twelve trucks next week?"),
-        **fields,
-    )
 
 
 def wait_until_sent(celery_worker, outgoing_id: int) -> OutgoingEmail:

@@ -1,7 +1,8 @@
 import pytest
 
 from assistants.models import Authority
-from vendors.models import Contact, Vendor
+from vendors import services
+from vendors.models import Message
 
 INBOUND_SECRET = "inbound-test-secret"
 
@@ -9,20 +10,6 @@ INBOUND_SECRET = "inbound-test-secret"
 @pytest.fixture(autouse=True)
 def _inbound_secret(settings):
     settings.VENDOR_INBOUND_SECRET = INBOUND_SECRET
-
-
-@pytest.fixture
-def vendor(organization):
-    return Vendor.objects.create(
-        organization=organization, name="Fox Valley Detailing", category="Detailing"
-    )
-
-
-@pytest.fixture
-def contact(vendor):
-    return Contact.objects.create(
-        vendor=vendor, name="Dana Fox", role="Owner", email="dana@foxvalley.example"
-    )
 
 
 @pytest.fixture
@@ -58,3 +45,16 @@ def reply(
         + body
         + "\r\n"
     ).encode()
+
+
+def write(actor, vendor, contact, **fields) -> Message:
+    """A message written to the contact, by default about fleet detailing."""
+    return services.message_write(
+        actor=actor,
+        vendor=vendor,
+        contact=contact,
+        to_address=contact.email,
+        subject=fields.pop("subject", "Fleet detailing"),
+        body=fields.pop("body", "Could you detail twelve trucks next week?"),
+        **fields,
+    )

@@ -6,19 +6,7 @@ from tasks.models import Task, TaskEvent
 from vendors import services
 from vendors.models import AuthorityChange, Message
 
-from .conftest import INBOUND_SECRET, reply
-
-
-def write(actor, vendor, contact, **fields):
-    return services.message_write(
-        actor=actor,
-        vendor=vendor,
-        contact=contact,
-        to_address=contact.email,
-        subject=fields.pop("subject", "Fleet detailing"),
-        body=fields.pop("body", "Could you detail twelve trucks next week?"),
-        **fields,
-    )
+from .conftest import INBOUND_SECRET, reply, write
 
 
 def test_with_send_authority_the_email_goes_out_as_the_owner(
