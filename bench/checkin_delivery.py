@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cpu
 from aiosmtpd.controller import Controller
 
 ORGANIZATION_SLUG = "bench-checkin-delivery"
@@ -239,7 +240,7 @@ class CheckinDeliveryScenario:
                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
             )
             pids = [self.worker.pid, *(row[0] for row in cursor.fetchall())]
-        return _cpu_ticks(pids)
+        return cpu.cpu_ticks(pids)
 
     # -- the timed send ------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class CheckinDeliveryScenario:
         while unfinished.exists() and time.perf_counter() < deadline + 30:
             time.sleep(0.05)
         time.sleep(0.5)
-        cpu_seconds = _seconds(self._worker_cpu(), cpu_before)
+        cpu_seconds = cpu.cpu_seconds(self._worker_cpu(), cpu_before)
         arrivals = list(sink.arrivals)
         arrived = len(arrivals)
         finished = max((arrival.at for arrival in arrivals), default=time.perf_counter())
@@ -383,12 +384,12 @@ class CheckinDeliveryScenario:
 def bare_smtp_loop(port: int, envelopes: list[tuple[str, list[str], bytes]]) -> tuple[float, float]:
     """Send each message over one connection; when it started, and the CPU seconds it used.
     Runs in a process of its own."""
-    cpu = time.process_time()
+    cpu_started = time.process_time()
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=20) as smtp:
         for mail_from, rcpt_tos, content in envelopes:
             smtp.sendmail(mail_from, rcpt_tos, content)
-    return started, time.process_time() - cpu
+    return started, time.process_time() - cpu_started
 
 
 def _remove_bench_organization() -> None:
@@ -398,23 +399,6 @@ def _remove_bench_organization() -> None:
 
     Organization.objects.filter(slug=ORGANIZATION_SLUG).delete()  # team, check-ins, rows
     User.objects.filter(email=OWNER_EMAIL).delete()
-
-
-def _cpu_ticks(pids: list[int]) -> dict[int, int]:
-    ticks = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks
-
-
-def _seconds(after: dict[int, int], before: dict[int, int]) -> float:
-    """CPU seconds since `before`; a process that started since then counts in full."""
-    ticks = sum(value - before.get(pid, 0) for pid, value in after.items())
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _flush_redis(url: str) -> None:

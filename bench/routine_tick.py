@@ -18,12 +18,13 @@ batches of 1,000. The CPU column adds this process's CPU time and its PostgreSQL
 Everything it creates (the organizations, their people, trips, tasks and outbox rows) is
 deleted afterwards, so that the other scenarios see the seeded database unchanged."""
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from cpu import cpu_seconds, cpu_ticks
 
 SLUG_PREFIX = "bench-routines-"
 EMAIL_DOMAIN = "routines.bench.example"
@@ -347,22 +348,14 @@ def _timed(work):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    backend_before = _cpu_ticks(backend)
+    backend_before = cpu_ticks([backend])
     cpu_before = time.process_time()
     started = time.perf_counter()
     result = work()
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu_before
-    cpu += (_cpu_ticks(backend) - backend_before) / os.sysconf("SC_CLK_TCK")
+    cpu += cpu_seconds(cpu_ticks([backend]), backend_before)
     return result, seconds, cpu
-
-
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def _today():

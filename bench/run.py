@@ -36,6 +36,8 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
+from cpu import cpu_seconds, cpu_ticks
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = ROOT / "var" / "bench"
@@ -441,20 +443,11 @@ class BenchRun:
                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
             )
             pids += [row[0] for row in cursor.fetchall()]
-        ticks = {}
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-        return ticks
+        return cpu_ticks(pids)
 
     def _server_cpu_since(self, before: dict[int, int]) -> float:
         """CPU seconds since `before`; a process that started since then counts in full."""
-        after = self._server_cpu()
-        ticks = sum(value - before.get(pid, 0) for pid, value in after.items())
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self._server_cpu(), before)
 
     def _request(self, method: str, path: str, headers: dict | None = None, body: str = ""):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
