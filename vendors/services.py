@@ -432,11 +432,9 @@ def _locked(message: Message) -> Message:
     )
 
 
-@transaction.atomic
-def message_approve(
-    *, actor: User, message: Message, subject: str | None = None, body: str | None = None
-) -> Message:
-    """The owner approves a draft, perhaps edited; only approval sends it, once."""
+def _draft_to_decide(actor: User, message: Message) -> Message:
+    """The draft, locked, for an owner or manager to approve or reject; once dealt with, it is
+    refused."""
     message = _locked(message)
     if not is_client(actor, message.organization):
         raise PermissionDenied
@@ -444,6 +442,15 @@ def message_approve(
         raise VendorError(
             f"This message is {message.get_status_display().lower()}: it was dealt with."
         )
+    return message
+
+
+@transaction.atomic
+def message_approve(
+    *, actor: User, message: Message, subject: str | None = None, body: str | None = None
+) -> Message:
+    """The owner approves a draft, perhaps edited; only approval sends it, once."""
+    message = _draft_to_decide(actor, message)
     if subject is not None:
         message.subject = one_line(subject, "A subject")
     if body is not None:
@@ -456,13 +463,7 @@ def message_approve(
 
 @transaction.atomic
 def message_reject(*, actor: User, message: Message, note: str = "") -> Message:
-    message = _locked(message)
-    if not is_client(actor, message.organization):
-        raise PermissionDenied
-    if message.status != Message.Status.DRAFT:
-        raise VendorError(
-            f"This message is {message.get_status_display().lower()}: it was dealt with."
-        )
+    message = _draft_to_decide(actor, message)
     message.status = Message.Status.REJECTED
     message.approved_by, message.approved_at = actor, timezone.now()
     message.save(update_fields=["status", "approved_by", "approved_at"])
