@@ -647,8 +647,8 @@ class BenchRun:
         from django.db import connection, transaction
 
         from tasks.queue import (
+            CLAIMABLE_SQL,
             engaged_clients,
-            pool_candidates,
             pool_head,
             pool_head_statement,
             queue_for,
@@ -661,17 +661,13 @@ class BenchRun:
         with transaction.atomic(), connection.cursor() as cursor:
             # Take next's two statements (tasks.services.claim_next_task), first window.
             clients, window = engaged_clients(measured), TAKE_NEXT_WINDOWS[0]
-            lock = (
-                pool_candidates(pool_head(clients, window))
-                .select_related("organization")
-                .select_for_update(skip_locked=True, of=("self",))[:1]
-            )
+            head = pool_head(clients, window)
             count_sql, count_params = queue.order_by().query.sql_with_params()
             statements = {
                 "queue page 1": queue[:PAGE_SIZE].query.sql_with_params(),
                 "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE].query.sql_with_params(),
                 "take next's pool head (after the run)": pool_head_statement(clients, window),
-                "take next's lock (after the run)": lock.query.sql_with_params(),
+                "take next's lock (after the run)": (CLAIMABLE_SQL, [head]),
                 # Django's own SQL for the queue inside; the values travel as parameters.
                 "queue count": (f"SELECT COUNT(*) FROM ({count_sql}) AS q", count_params),  # noqa: S608
             }

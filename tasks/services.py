@@ -226,22 +226,16 @@ def claim_next_task(*, assistant: User) -> Task | None:
     """The top of the pool across the assistant's clients, claimed atomically.
 
     It reads the first few tasks of the pool in queue order (the head of each client's pool,
-    merged), then locks the best of them that no one else is claiming at this instant (rows
-    being claimed are skipped, not waited for), so two assistants pressing "Take next"
-    together get two different tasks. PostgreSQL checks status and assignee again on the row
-    it locks. Work waiting for the owner's approval is passed over. Only when every candidate
-    is being claimed or waiting, and the pool holds more, does it look further down."""
-    from .queue import engaged_clients, pool_candidates, pool_head
+    merged), then locks the first of them that no one else is claiming at this instant, so
+    two assistants pressing "Take next" together get two different tasks. Work waiting for the
+    owner's approval is passed over. Only when every candidate is being claimed or waiting,
+    and the pool holds more, does it look further down."""
+    from .queue import engaged_clients, lock_first_claimable, pool_head
 
     clients = engaged_clients(assistant)
     for window in TAKE_NEXT_WINDOWS:
         head = pool_head(clients, window)
-        task = (
-            pool_candidates(head)
-            .select_related("organization")
-            .select_for_update(skip_locked=True, of=("self",))
-            .first()
-        )
+        task = lock_first_claimable(head)
         if task is not None:
             return _assign(task, assistant)
         if window is None or len(head) < window:
