@@ -559,7 +559,7 @@ def test_a_task_cannot_mix_one_projects_milestone_with_another_project(
 
 
 def test_take_next_passes_over_work_that_waits_for_the_owners_approval(
-    client_for, owner, assistant, organization, hiring, hiring_task
+    client_for, owner, assistant, organization, hiring, hiring_task, take_next_statements
 ):
     hiring_task.priority = Priority.URGENT
     hiring_task.save()

@@ -309,7 +309,7 @@ def test_two_assistants_taking_next_at_once_get_different_tasks():
 
 
 def test_take_next_takes_the_most_urgent_task_across_every_client_but_no_other(
-    owner, assistant, organization, other_organization
+    owner, assistant, organization, other_organization, take_next_statements
 ):
     second_client = OrganizationFactory(name="Fox Valley Motors")
     EngagementFactory(assistant=assistant, organization=second_client, role="primary")
