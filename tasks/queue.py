@@ -42,6 +42,11 @@ def engaged_clients(assistant):
     return _active_engagements(assistant).order_by().values("organization_id")
 
 
+def _queue_order(table: str) -> str:
+    """`TaskQuerySet.in_queue_order` written as SQL, for the statements below."""
+    return f"{table}.priority DESC, {table}.due_at ASC NULLS LAST, {table}.created_at, {table}.id"
+
+
 # The first tasks of the pool across the given clients, in queue order: the first `limit` of
 # each client's pool (a range of task_pool_by_client), merged. New tasks are unassigned (a
 # check constraint says so). Scanning the whole pool in queue order instead would walk past
@@ -53,10 +58,10 @@ CROSS JOIN LATERAL (
     SELECT task.id, task.priority, task.due_at, task.created_at
     FROM {Task._meta.db_table} AS task
     WHERE task.organization_id = client.id AND task.status = '{Status.NEW}'
-    ORDER BY task.priority DESC, task.due_at ASC NULLS LAST, task.created_at, task.id
+    ORDER BY {_queue_order("task")}
     LIMIT %s
 ) AS head
-ORDER BY head.priority DESC, head.due_at ASC NULLS LAST, head.created_at, head.id
+ORDER BY {_queue_order("head")}
 LIMIT %s
 """  # noqa: S608 (a table name and a status of our own, Django's SQL; the values are parameters)
 
@@ -74,7 +79,7 @@ WHERE task.id = ANY(%s) AND task.status = '{Status.NEW}' AND task.assignee_id IS
         WHERE milestone.id = task.milestone_id
             AND milestone.needs_approval AND milestone.approved_at IS NULL
     )
-ORDER BY task.priority DESC, task.due_at ASC NULLS LAST, task.created_at, task.id
+ORDER BY {_queue_order("task")}
 LIMIT 1
 FOR UPDATE SKIP LOCKED
 """  # noqa: S608 (table names and a status of our own; the values are parameters)
