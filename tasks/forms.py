@@ -159,6 +159,10 @@ class TimeEntryForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
 
 
+class TimerStopForm(forms.Form):
+    note = forms.CharField(required=False, max_length=300)
+
+
 class BudgetRequestForm(forms.Form):
     extra_minutes = forms.IntegerField(min_value=1, max_value=100_000, label="More minutes")
     reason = forms.CharField(max_length=300)

@@ -1,4 +1,6 @@
+import math
 import uuid
+from datetime import datetime, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -261,6 +263,24 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min on {self.task}"
+
+
+class RunningTimer(models.Model):
+    """An assistant's timer on a task, running since `started_at`. An assistant runs one
+    timer at a time; stopping it logs the time it ran as a time entry."""
+
+    assistant = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="running_timer"
+    )
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="timers")
+    started_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.assistant}'s timer on {self.task}"
+
+    def minutes(self, now: datetime) -> int:
+        """The whole minutes it has run, rounded up: a timer stopped at once logs one."""
+        return max(1, math.ceil((now - self.started_at) / timedelta(minutes=1)))
 
 
 class BudgetRequest(models.Model):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from .models import (
     Milestone,
     Project,
     RecurringTask,
+    RunningTimer,
     Status,
     Task,
     TaskEvent,
@@ -382,6 +383,73 @@ def time_entry_log(*, actor: User, task: Task, minutes: int, note: str = "") -> 
         f"{minutes} min: {note}" if note else f"{minutes} min",
     )
     return entry
+
+
+# The longest a timer may run and still be logged: as much as one time entry holds. A timer
+# left running longer was forgotten, and its minutes would be a guess.
+TIMER_LIMIT_MINUTES = 24 * 60
+
+
+@transaction.atomic
+def timer_start(*, actor: User, task: Task) -> RunningTimer:
+    """An engaged assistant starts their timer on an open task. One timer runs at a time: a
+    timer still running on another task must be stopped first, unless that task is no longer
+    one the assistant works on (their engagement ended), in which case it is dropped."""
+    if not is_engaged_assistant(actor, task.organization):
+        raise PermissionDenied
+    if not task.is_open:
+        raise TaskError("The task is closed; reopen it to time more work.")
+    running = (
+        RunningTimer.objects.select_for_update()
+        .select_related("task__organization")
+        .filter(assistant=actor)
+        .first()
+    )
+    if running is not None:
+        if running.task_id == task.pk:
+            raise TaskError("Your timer is already running on this task.")
+        if is_engaged_assistant(actor, running.task.organization):
+            raise TaskError(
+                f"Your timer is running on “{running.task.title}”; stop it there first."
+            )
+        running.delete()
+    try:
+        with transaction.atomic():
+            return RunningTimer.objects.create(assistant=actor, task=task)
+    except IntegrityError as error:  # started on another task at the same moment
+        raise TaskError(
+            "Your timer was just started on another task; stop it there first."
+        ) from error
+
+
+@transaction.atomic
+def timer_stop(*, actor: User, task: Task, note: str = "") -> TimeEntry:
+    """Stops the assistant's timer on the task and logs the minutes it ran. When that would
+    take the task past its budget nothing is logged and the timer keeps running, so the time
+    is not lost while the assistant asks the owner for more."""
+    timer = _running_timer(actor, task)
+    minutes = timer.minutes(timezone.now())
+    if minutes > TIMER_LIMIT_MINUTES:
+        raise TaskError(
+            "The timer has run for more than a day. Log the time you worked by hand and "
+            "discard the timer."
+        )
+    entry = time_entry_log(actor=actor, task=task, minutes=minutes, note=note)
+    timer.delete()
+    return entry
+
+
+@transaction.atomic
+def timer_discard(*, actor: User, task: Task) -> None:
+    """Drops the assistant's timer on the task without logging anything."""
+    _running_timer(actor, task).delete()
+
+
+def _running_timer(actor: User, task: Task) -> RunningTimer:
+    timer = RunningTimer.objects.select_for_update().filter(assistant=actor, task=task).first()
+    if timer is None:
+        raise TaskError("Your timer is not running on this task.")
+    return timer
 
 
 @transaction.atomic

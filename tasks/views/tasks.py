@@ -18,6 +18,7 @@ from ..forms import (
     TaskSearchForm,
     ThanksForm,
     TimeEntryForm,
+    TimerStopForm,
 )
 from ..lookups import (
     get_attachment_for_user,
@@ -25,7 +26,7 @@ from ..lookups import (
     get_checklist_item_for_user,
     get_task_for_user,
 )
-from ..models import OPEN_STATUSES, BudgetRequest, Status, Task, TaskEvent
+from ..models import OPEN_STATUSES, BudgetRequest, RunningTimer, Status, Task, TaskEvent
 from ..permissions import is_client, is_engaged_assistant
 from ..queue import TaskPaginator
 from ..search import search_tasks
@@ -158,6 +159,9 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "correspondence": task.vendor_messages.select_related("vendor").order_by("-happened_at")[
             :20
         ],
+        "timer": RunningTimer.objects.filter(assistant=user).select_related("task").first()
+        if assistant
+        else None,
         "vendors": task.organization.vendors.exclude(status="former").only("pk", "name")
         if assistant or client
         else [],
@@ -277,6 +281,45 @@ def time_log(request, pk: int):
         return _refuse(request, task, error, time_form=form)
     messages.success(request, f"Logged {entry.minutes} minutes on “{task.title}”.")
     return _back(request, task)
+
+
+@login_required
+@require_POST
+def timer_start(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    try:
+        services.timer_start(actor=request.user, task=task)
+    except services.TaskError as error:
+        return _refuse(request, task, error)
+    messages.success(request, f"Your timer is running on “{task.title}”.")
+    return redirect("tasks:detail", pk=task.pk)
+
+
+@login_required
+@require_POST
+def timer_stop(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    form = TimerStopForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, task, _form_error(form))
+    try:
+        entry = services.timer_stop(actor=request.user, task=task, note=form.cleaned_data["note"])
+    except services.TaskError as error:
+        return _refuse(request, task, error)
+    messages.success(request, f"Logged {entry.minutes} minutes on “{task.title}”.")
+    return redirect("tasks:detail", pk=task.pk)
+
+
+@login_required
+@require_POST
+def timer_discard(request, pk: int):
+    task = get_task_for_user(request.user, pk)
+    try:
+        services.timer_discard(actor=request.user, task=task)
+    except services.TaskError as error:
+        return _refuse(request, task, error)
+    messages.success(request, "Your timer is discarded; nothing was logged.")
+    return redirect("tasks:detail", pk=task.pk)
 
 
 @login_required

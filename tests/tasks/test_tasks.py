@@ -179,6 +179,9 @@ def test_details_are_rendered_as_sanitized_markdown(client_for, owner, organizat
         "tasks:thank",
         "tasks:budget_request",
         "tasks:attachment_add",
+        "tasks:timer_start",
+        "tasks:timer_stop",
+        "tasks:timer_discard",
     ],
 )
 def test_another_organizations_task_is_404(client_for, outsider, task, name):
