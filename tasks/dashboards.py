@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from .models import Acknowledgement, BudgetRequest, Status, Task
+from .models import Acknowledgement, BudgetRequest, RunningTimer, Status, Task
 from .queue import end_of_local_day, engaged_organization_ids, queue_for
 from .timesheets import minutes_used, month_bounds
 
@@ -68,6 +68,7 @@ def assistant_dashboard(user) -> dict:
         "waiting_on_clients": mine.filter(assignee=user, status=Status.WAITING)
         .select_related("organization")
         .order_by("updated_at")[:10],
+        "timer": RunningTimer.objects.filter(assistant=user).select_related("task").first(),
         "thanks": Acknowledgement.objects.filter(to_user=user)
         .select_related("from_user", "task")
         .order_by("-created_at")[:5],

@@ -205,3 +205,14 @@ def test_a_timer_on_a_client_whose_engagement_ended_gives_way_to_a_new_one(
     assert stale.status_code == 404
     assert response.status_code == 302
     assert RunningTimer.objects.get(assistant=assistant).task == new_task
+
+
+def test_the_assistants_dashboard_shows_their_running_timer(client_for, assistant, task):
+    client = client_for(assistant)
+    before = client.get(reverse("home")).content.decode()
+    services.timer_start(actor=assistant, task=task)
+
+    after = client.get(reverse("home")).content.decode()
+
+    assert 'id="running-timer"' not in before
+    assert 'id="running-timer"' in after and "Renew the domain" in after
