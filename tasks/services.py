@@ -400,7 +400,7 @@ def timer_start(*, actor: User, task: Task) -> RunningTimer:
     if not task.is_open:
         raise TaskError("The task is closed; reopen it to time more work.")
     running = (
-        RunningTimer.objects.select_for_update()
+        RunningTimer.objects.select_for_update(of=("self",))
         .select_related("task__organization")
         .filter(assistant=actor)
         .first()
