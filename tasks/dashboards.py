@@ -68,7 +68,7 @@ def assistant_dashboard(user) -> dict:
         "waiting_on_clients": mine.filter(assignee=user, status=Status.WAITING)
         .select_related("organization")
         .order_by("updated_at")[:10],
-        "timer": RunningTimer.objects.filter(assistant=user).select_related("task").first(),
+        "timer": RunningTimer.objects.shown_to(user).select_related("task").first(),
         "thanks": Acknowledgement.objects.filter(to_user=user)
         .select_related("from_user", "task")
         .order_by("-created_at")[:5],

@@ -265,6 +265,15 @@ class TimeEntry(models.Model):
         return f"{self.minutes} min on {self.task}"
 
 
+class RunningTimerQuerySet(models.QuerySet):
+    def shown_to(self, assistant) -> "RunningTimerQuerySet":
+        """The assistant's timer while it runs on a client they still work for: one left on
+        a client whose engagement ended is not shown, and gives way to the next they start."""
+        return self.filter(
+            assistant=assistant, task__organization__in=Organization.objects.visible_to(assistant)
+        )
+
+
 class RunningTimer(models.Model):
     """An assistant's timer on a task, running since `started_at`. An assistant runs one
     timer at a time; stopping it logs the time it ran as a time entry."""
@@ -274,6 +283,8 @@ class RunningTimer(models.Model):
     )
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="timers")
     started_at = models.DateTimeField(default=django_timezone.now)
+
+    objects = RunningTimerQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.assistant}'s timer on {self.task}"

@@ -159,7 +159,7 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "correspondence": task.vendor_messages.select_related("vendor").order_by("-happened_at")[
             :20
         ],
-        "timer": RunningTimer.objects.filter(assistant=user).select_related("task").first()
+        "timer": RunningTimer.objects.shown_to(user).select_related("task").first()
         if assistant
         else None,
         "vendors": task.organization.vendors.exclude(status="former").only("pk", "name")

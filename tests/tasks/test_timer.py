@@ -196,13 +196,19 @@ def test_a_timer_on_a_client_whose_engagement_ended_gives_way_to_a_new_one(
     engagement_end(actor=admin_user, engagement=engagement)
     new_client = OrganizationFactory(name="Fox Valley Motors")
     EngagementFactory(assistant=assistant, organization=new_client)
-    new_task = TaskFactory(organization=new_client, created_by=owner)
+    new_task = services.task_claim(
+        actor=assistant, task=TaskFactory(organization=new_client, created_by=owner)
+    )
     client = client_for(assistant)
 
     stale = press(client, "timer_stop", task)
+    dashboard = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("tasks:detail", args=[new_task.pk])).content.decode()
     response = press(client, "timer_start", new_task)
 
     assert stale.status_code == 404
+    assert 'id="running-timer"' not in dashboard
+    assert "Start timer" in page
     assert response.status_code == 302
     assert RunningTimer.objects.get(assistant=assistant).task == new_task
 
