@@ -646,28 +646,20 @@ class BenchRun:
         """EXPLAIN ANALYZE of the queue page's queries and Take next's, on the same data."""
         from django.db import connection, transaction
 
-        from tasks.queue import (
-            CLAIMABLE_SQL,
-            engaged_clients,
-            pool_head,
-            pool_head_statement,
-            queue_for,
-        )
+        from tasks.queue import claimable_statement, engaged_clients, queue_for
         from tasks.services import TAKE_NEXT_WINDOWS
 
         measured = people["measured"]
         queue = queue_for(measured)
         lines = []
         with transaction.atomic(), connection.cursor() as cursor:
-            # Take next's two statements (tasks.services.claim_next_task), first window.
+            # Take next's claim (tasks.services.claim_next_task), first window.
             clients, window = engaged_clients(measured), TAKE_NEXT_WINDOWS[0]
-            head = pool_head(clients, window)
             count_sql, count_params = queue.order_by().query.sql_with_params()
             statements = {
                 "queue page 1": queue[:PAGE_SIZE].query.sql_with_params(),
                 "queue page 200": queue[199 * PAGE_SIZE : 200 * PAGE_SIZE].query.sql_with_params(),
-                "take next's pool head (after the run)": pool_head_statement(clients, window),
-                "take next's lock (after the run)": (CLAIMABLE_SQL, [head]),
+                "take next's claim (after the run)": claimable_statement(clients, window),
                 # Django's own SQL for the queue inside; the values travel as parameters.
                 "queue count": (f"SELECT COUNT(*) FROM ({count_sql}) AS q", count_params),  # noqa: S608
             }

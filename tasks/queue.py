@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar, NamedTuple
 
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from assistants.models import Engagement
+from clients.models import Organization
 
 from .models import OPEN_STATUSES, Category, Milestone, Status, Task
 
@@ -55,25 +56,28 @@ POOL_HEAD_SQL = f"""
 SELECT head.id
 FROM ({{clients}}) AS client(id)
 CROSS JOIN LATERAL (
-    SELECT task.id, task.priority, task.due_at, task.created_at
-    FROM {Task._meta.db_table} AS task
-    WHERE task.organization_id = client.id AND task.status = '{Status.NEW}'
-    ORDER BY {_queue_order("task")}
+    SELECT pool.id, pool.priority, pool.due_at, pool.created_at
+    FROM {Task._meta.db_table} AS pool
+    WHERE pool.organization_id = client.id AND pool.status = '{Status.NEW}'
+    ORDER BY {_queue_order("pool")}
     LIMIT %s
 ) AS head
 ORDER BY {_queue_order("head")}
 LIMIT %s
 """  # noqa: S608 (a table name and a status of our own, Django's SQL; the values are parameters)
 
-# The first of the given tasks, in queue order, that is still in the pool (checked again
+# The first task of the pool head, in queue order, that is still in the pool (checked again
 # on the row as it is locked), that work can start on (its milestone, if any, does not wait
 # for the owner's approval) and that no one else is claiming at this instant: rows being
-# claimed are skipped, not waited for. Written out because Take next runs it on every press,
-# and Django took longer to build this statement than PostgreSQL takes to run it.
+# claimed are skipped, not waited for. It comes with its client's name, for the message that
+# says what was taken. One statement, written out, because Take next runs it on every press
+# and Django took longer to build it than PostgreSQL takes to run it.
 CLAIMABLE_SQL = f"""
-SELECT task.*
+SELECT task.*, organization.name AS organization_name
 FROM {Task._meta.db_table} AS task
-WHERE task.id = ANY(%s) AND task.status = '{Status.NEW}' AND task.assignee_id IS NULL
+JOIN {Organization._meta.db_table} AS organization ON organization.id = task.organization_id
+WHERE task.id IN ({POOL_HEAD_SQL})
+    AND task.status = '{Status.NEW}' AND task.assignee_id IS NULL
     AND NOT EXISTS (
         SELECT FROM {Milestone._meta.db_table} AS milestone
         WHERE milestone.id = task.milestone_id
@@ -81,8 +85,8 @@ WHERE task.id = ANY(%s) AND task.status = '{Status.NEW}' AND task.assignee_id IS
     )
 ORDER BY {_queue_order("task")}
 LIMIT 1
-FOR UPDATE SKIP LOCKED
-"""  # noqa: S608 (table names and a status of our own; the values are parameters)
+FOR UPDATE OF task SKIP LOCKED
+"""  # noqa: S608 (table names and a status of our own, Django's SQL; the values are parameters)
 
 
 def pool_head(clients, limit: int | None) -> list[int]:
@@ -102,20 +106,37 @@ def pool_head(clients, limit: int | None) -> list[int]:
 
 def pool_head_statement(clients, limit: int | None) -> tuple[str, tuple]:
     """PostgreSQL's statement for `pool_head`, and its parameters."""
+    return _with_clients(POOL_HEAD_SQL, clients, limit)
+
+
+def claimable_statement(clients, limit: int | None) -> tuple[str, tuple]:
+    """PostgreSQL's statement for `lock_first_claimable`, and its parameters."""
+    return _with_clients(CLAIMABLE_SQL, clients, limit)
+
+
+def _with_clients(sql: str, clients, limit: int | None) -> tuple[str, tuple]:
     clients_sql, clients_params = clients.query.sql_with_params()
     # LIMIT NULL is no limit.
-    return POOL_HEAD_SQL.format(clients=clients_sql), (*clients_params, limit, limit)
+    return sql.format(clients=clients_sql), (*clients_params, limit, limit)
 
 
-def lock_first_claimable(ids: list[int]) -> Task | None:
-    """The first of the tasks `ids`, in queue order, still in the pool, that work can start on
-    and that no one else is claiming, locked until the transaction ends. Call it inside a
+def lock_first_claimable(clients, limit: int | None) -> Task | None:
+    """The first of the first `limit` tasks of the pool of `clients` (see `pool_head`) that is
+    still in the pool, that work can start on and that no one else is claiming, locked until
+    the transaction ends, with its client's name as `organization_name`. Call it inside a
     transaction."""
     if connection.vendor == "postgresql":
-        return next(iter(Task.objects.raw(CLAIMABLE_SQL, [ids])), None)
+        return next(iter(Task.objects.raw(*claimable_statement(clients, limit))), None)
     # SQLite has no row locks: it lets one transaction write at a time.
-    claimable = Task.objects.filter(id__in=ids, status=Status.NEW, assignee__isnull=True)
-    return claimable.startable().in_queue_order().first()
+    claimable = Task.objects.filter(
+        id__in=pool_head(clients, limit), status=Status.NEW, assignee__isnull=True
+    )
+    return (
+        claimable.startable()
+        .in_queue_order()
+        .annotate(organization_name=F("organization__name"))
+        .first()
+    )
 
 
 def queue_for(

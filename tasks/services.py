@@ -224,22 +224,22 @@ TAKE_NEXT_WINDOWS = (8, 128, None)
 
 @transaction.atomic
 def claim_next_task(*, assistant: User) -> Task | None:
-    """The top of the pool across the assistant's clients, claimed atomically.
+    """The top of the pool across the assistant's clients, claimed atomically, with its
+    client's name as `organization_name`.
 
-    It reads the first few tasks of the pool in queue order (the head of each client's pool,
-    merged), then locks the first of them that no one else is claiming at this instant, so
-    two assistants pressing "Take next" together get two different tasks. Work waiting for the
+    It locks the first task of the pool's head (the first few tasks in queue order, the head
+    of each client's pool merged) that no one else is claiming at this instant, so two
+    assistants pressing "Take next" together get two different tasks. Work waiting for the
     owner's approval is passed over. Only when every candidate is being claimed or waiting,
     and the pool holds more, does it look further down."""
     from .queue import engaged_clients, lock_first_claimable, pool_head
 
     clients = engaged_clients(assistant)
     for window in TAKE_NEXT_WINDOWS:
-        head = pool_head(clients, window)
-        task = lock_first_claimable(head)
+        task = lock_first_claimable(clients, window)
         if task is not None:
             return _assign(task, assistant)
-        if window is None or len(head) < window:
+        if window is None or len(pool_head(clients, window)) < window:
             break  # that window held the whole pool
     return None
 

@@ -52,5 +52,5 @@ def take_next(request):
         _assistant_required(request)  # only an assistant's clients have a pool to take from
         messages.info(request, "The pool is empty: nothing is waiting to be taken.")
         return redirect("tasks:queue")
-    messages.success(request, f"You took “{task.title}” for {task.organization}.")
+    messages.success(request, f"You took “{task.title}” for {task.organization_name}.")
     return redirect("tasks:detail", pk=task.pk)

@@ -2,6 +2,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -93,7 +94,9 @@ def test_owners_have_no_queue(client_for, owner):
     assert client_for(owner).get(QUEUE).status_code == 404
 
 
-def test_take_next_claims_the_top_of_the_pool(client_for, owner, assistant, organization):
+def test_take_next_claims_the_top_of_the_pool(
+    client_for, owner, assistant, organization, take_next_statements
+):
     make_task(organization, owner, title="normal")
     urgent = make_task(organization, owner, title="urgent", priority=3)
 
@@ -102,6 +105,8 @@ def test_take_next_claims_the_top_of_the_pool(client_for, owner, assistant, orga
     urgent.refresh_from_db()
     assert response["Location"] == reverse("tasks:detail", args=[urgent.pk])
     assert (urgent.status, urgent.assignee) == (Status.IN_PROGRESS, assistant)
+    taken = [str(message) for message in get_messages(response.wsgi_request)]
+    assert taken == [f"You took “urgent” for {organization.name}."]
 
 
 def test_take_next_on_an_empty_pool_says_so(client_for, assistant):
@@ -110,7 +115,7 @@ def test_take_next_on_an_empty_pool_says_so(client_for, assistant):
     assert "The pool is empty" in response.content.decode()
 
 
-def test_take_next_reads_an_empty_pool_once(owner, assistant, organization):
+def test_take_next_on_an_empty_pool_does_not_look_further_down(owner, assistant, organization):
     backup = EngagementFactory(organization=organization, role="backup").assistant
     for title in ("Call the bank", "File receipts"):
         services.task_claim(actor=backup, task=make_task(organization, owner, title=title))
@@ -118,8 +123,9 @@ def test_take_next_reads_an_empty_pool_once(owner, assistant, organization):
     with CaptureQueriesContext(connection) as captured:
         assert services.claim_next_task(assistant=assistant) is None
 
+    # One claim on the first window, then one read that finds the window held the whole pool.
     pool_reads = [query for query in captured if "LATERAL" in query["sql"]]
-    assert len(pool_reads) == 1
+    assert len(pool_reads) == 2
 
 
 def test_claiming_a_task_someone_just_took_shows_a_clear_message(
