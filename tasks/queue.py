@@ -70,12 +70,15 @@ LIMIT %s
 # on the row as it is locked), that work can start on (its milestone, if any, does not wait
 # for the owner's approval) and that no one else is claiming at this instant: rows being
 # claimed are skipped, not waited for. It comes with its client's name, for the message that
-# says what was taken. One statement, written out, because Take next runs it on every press
-# and Django took longer to build it than PostgreSQL takes to run it.
+# says what was taken (read by a subquery: as a join it cost PostgreSQL a third of a
+# millisecond more to plan). One statement, written out, because Take next runs it on every
+# press and Django took longer to build it than PostgreSQL takes to run it.
 CLAIMABLE_SQL = f"""
-SELECT task.*, organization.name AS organization_name
+SELECT task.*, (
+    SELECT organization.name FROM {Organization._meta.db_table} AS organization
+    WHERE organization.id = task.organization_id
+) AS organization_name
 FROM {Task._meta.db_table} AS task
-JOIN {Organization._meta.db_table} AS organization ON organization.id = task.organization_id
 WHERE task.id IN ({POOL_HEAD_SQL})
     AND task.status = '{Status.NEW}' AND task.assignee_id IS NULL
     AND NOT EXISTS (
