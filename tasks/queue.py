@@ -97,7 +97,7 @@ def pool_head(clients, limit: int | None) -> list[int]:
     organization ids, like `engaged_clients`), in queue order."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(*pool_head_statement(clients, limit))
+            cursor.execute(*_with_clients(POOL_HEAD_SQL, clients, limit))
             return [pk for (pk,) in cursor.fetchall()]
     pool = (
         Task.objects.filter(organization_id__in=clients, status=Status.NEW, assignee__isnull=True)
@@ -105,11 +105,6 @@ def pool_head(clients, limit: int | None) -> list[int]:
         .values_list("id", flat=True)
     )
     return list(pool[:limit] if limit else pool)
-
-
-def pool_head_statement(clients, limit: int | None) -> tuple[str, tuple]:
-    """PostgreSQL's statement for `pool_head`, and its parameters."""
-    return _with_clients(POOL_HEAD_SQL, clients, limit)
 
 
 def claimable_statement(clients, limit: int | None) -> tuple[str, tuple]:
