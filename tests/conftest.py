@@ -1,9 +1,12 @@
-"""Shared fixtures: the people of two client organizations, a vendor of the first, and a check
-that the real PostgreSQL and Redis the suite needs are reachable before anything runs."""
+"""Shared fixtures: a pinned clock, the people of two client organizations, a vendor of the
+first, and a check that the real PostgreSQL and Redis the suite needs are reachable before
+anything runs."""
 
 import os
+from datetime import datetime
 
 import pytest
+import time_machine
 
 from tests.factories import (
     PASSWORD,
@@ -65,6 +68,25 @@ def _redis_problem(settings) -> str:
             "--appendonly no; or set CELERY_BROKER_URL."
         )
     return ""
+
+
+# Every test runs on this clock unless it travels elsewhere itself: a Wednesday morning in
+# Chicago, far from a daylight-saving change or a month's end. Set VAPPORTAL_TEST_CLOCK to run
+# the suite at another moment (an ISO 8601 time with its offset). The clock ticks, so waits
+# and timeouts still pass. The integration tests' workers are other processes with the real
+# clock, so those tests keep it too and compute every time from it.
+TEST_CLOCK = datetime.fromisoformat(
+    os.environ.get("VAPPORTAL_TEST_CLOCK", "2026-11-18T15:30:00+00:00")
+)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request):
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    with time_machine.travel(TEST_CLOCK, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
