@@ -1,4 +1,7 @@
-"""Production: every secret comes from the environment; HTTPS only."""
+"""Production: every secret comes from the environment; HTTPS only. Web, workers and beat
+all start from these settings and refuse to start without what they need."""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env
@@ -7,6 +10,13 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")
 SALT_KEY = env.list("TRAVEL_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+if SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured("SECRET_KEY is the development key: set a secret of your own.")
+# Without these, base settings fall back to make run's SQLite file and filesystem broker,
+# which a second machine cannot share.
+for _name in ("DATABASE_URL", "CELERY_BROKER_URL"):
+    if not env.str(_name, default=""):
+        raise ImproperlyConfigured(f"Set the {_name} environment variable.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
