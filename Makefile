@@ -7,12 +7,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test lint install assets chromium bench clean
 
+# Where make run's web server listens; links in its emails point there unless SITE_URL says.
+WEB_ADDRESS ?= 127.0.0.1:8000
+export WEB_ADDRESS
+
 run: install assets
 	mkdir -p var/broker var/media
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	@echo "VA Portal: http://127.0.0.1:8000  (demo logins in README.md; Ctrl-C stops everything)"
-	$(VENV)/bin/honcho start -f Procfile
+	test -s var/inbound-secret || $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > var/inbound-secret
+	DJANGO_SETTINGS_MODULE=vapportal.settings.base $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=vapportal.settings.base $(PY) manage.py seed_demo
+	@echo "VA Portal: http://$(WEB_ADDRESS)  (demo logins in README.md; Ctrl-C stops everything)"
+	@echo "Vendor replies: curl --data-binary @reply.eml -H \"X-Inbound-Secret: $$(cat var/inbound-secret)\" http://$(WEB_ADDRESS)/vendors/inbound/"
+	VENDOR_INBOUND_SECRET="$${VENDOR_INBOUND_SECRET:-$$(cat var/inbound-secret)}" $(VENV)/bin/honcho start -f Procfile
 
 test: install assets chromium lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -23,6 +29,7 @@ lint: install
 	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=vapportal.settings.production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		TRAVEL_ENCRYPTION_KEYS=lint-only ALLOWED_HOSTS=portal.example DATABASE_URL=sqlite:///:memory: \
+		CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 install: $(VENV)/.installed

@@ -20,7 +20,10 @@ SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-key-no
 SALT_KEY = env.list("TRAVEL_ENCRYPTION_KEYS", default=["local-development-travel-key"])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Links in emails. Without SITE_URL they point where make run's web server listens.
+SITE_URL = env("SITE_URL", default="") or "http://{}".format(
+    env("WEB_ADDRESS", default="127.0.0.1:8000").replace("0.0.0.0:", "127.0.0.1:")  # noqa: S104
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -84,6 +87,15 @@ VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # make run's web, worker and beat write to one file at once: readers never wait for a
+    # writer (WAL), a writer waits its turn instead of failing, and a transaction takes the
+    # write lock when it begins rather than failing halfway when it first writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The queue's covering indexes are a PostgreSQL optimization; SQLite (make run's default)
 # builds them without their extra columns, which is all it needs.
@@ -168,10 +180,11 @@ EMAIL_TIMEOUT = 20
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
+    (_broker_dir / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
