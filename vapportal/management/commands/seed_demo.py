@@ -1,7 +1,8 @@
-"""Loads the demo people, organizations and a week of work. Safe to run again: it updates
-what exists and leaves the demo work as it finds it."""
+"""Loads the demo people, organizations and their work, relative to the day it runs. Safe to
+run again: it leaves what exists as it finds it and adds only what that day's demo lacks (see
+`vapportal.demo_work`)."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -11,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from assistants.models import AssistantProfile, Authority, Engagement
 from checkins import services as checkin_services
-from checkins.models import CheckIn, WhenMissing
+from checkins.models import WhenMissing
 from clients.models import Membership, Organization, TeamMember
 from tasks import projects, services
 from tasks.models import Category, Priority, Project, RecurringTask, Status, Task
@@ -19,7 +20,9 @@ from tasks.recurring import recurring_task_create
 from travel import services as travel_services
 from travel.models import RoutineTrip
 from vendors import services as vendor_services
-from vendors.models import Contact, Vendor
+from vendors.models import Contact, Message, Vendor
+
+from ...demo_work import Cast, demo_work_ensure
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -102,9 +105,16 @@ class Command(BaseCommand):
         _demo_tasks(bergstrom, renard, jill, rhonda)
         _demo_project(bergstrom, renard, rhonda)
         _demo_recurring(bergstrom, renard, rhonda)
-        _demo_checkins(bergstrom, renard, rhonda)
-        _demo_travel(bergstrom, renard, rhonda)
+        _demo_checkins(bergstrom)
+        _demo_travel(bergstrom, renard)
         _demo_vendors(bergstrom, renard)
+        _demo_vendor_mail(bergstrom, rhonda)
+        _demo_lakeshore_tasks(lakeshore, elena, marcus)
+        added = demo_work_ensure(Cast(organization=bergstrom, owner=renard, assistant=rhonda))
+        # The routine's coming occurrence is made now rather than at beat's next tick.
+        travel_services.routines_dispatch()
+        if added:
+            self.stdout.write("Added for today: " + ", ".join(added) + ".")
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready; every demo password is {DEMO_PASSWORD}")
         )
@@ -262,39 +272,15 @@ def _demo_project(organization, owner, assistant) -> None:
     )
 
 
-def _demo_checkins(organization, owner, assistant) -> None:
-    """Renard's settings (07:45 on weekdays, remind him when nothing is written), his first
-    check-in sent to the team, and a draft Rhonda wrote from his dictated notes, waiting for
-    his approval."""
+def _demo_checkins(organization) -> None:
+    """Renard's settings: 07:45 on weekdays, and a reminder when nothing is written. His
+    check-ins and Rhonda's draft are dated work (`demo_work`)."""
     checkin_settings = checkin_services.checkin_settings_for(organization)
     checkin_settings.when_missing = WhenMissing.REMIND
     checkin_settings.save(update_fields=["when_missing", "updated_at"])
-    if not CheckIn.objects.filter(organization=organization).exists():
-        checkin_services.checkin_write(
-            actor=owner,
-            organization=organization,
-            content=checkin_services.Content(
-                subject="Good morning, Bergstrom Cars",
-                message="A quick note before the lots open: October was our best month this year.",
-                thanks="Thank you, all of you: customers keep telling me how well they are "
-                "treated at every dealership.",
-            ),
-            action="send_now",
-        )
-        checkin_services.checkin_write(
-            actor=assistant,
-            organization=organization,
-            content=checkin_services.Content(
-                subject="New process: evaluations",
-                message="From next week, evaluations go through the outside firm.",
-                new_process="1. Your manager books a slot\n2. The firm sends the form\n"
-                "3. You get the summary by email",
-            ),
-            action="submit",
-        )
 
 
-def _demo_travel(organization, owner, assistant) -> None:
+def _demo_travel(organization, owner) -> None:
     """Renard's travel profile and his monthly trip to the dealer association meeting in
     Minneapolis, which books itself (the beat tick makes the coming occurrence)."""
     profile = travel_services.profile_for(owner)
@@ -325,7 +311,7 @@ def _demo_travel(organization, owner, assistant) -> None:
             destinations="Minneapolis",
             rrule="FREQ=MONTHLY;BYDAY=1TU",
             timezone="America/Chicago",
-            starts_on=date(2026, 1, 1),
+            starts_on=timezone.localdate(timezone=organization.zone).replace(day=1),
             days_before=1,
             nights=2,
             lead_days=21,
@@ -368,6 +354,56 @@ def _demo_vendors(organization, owner) -> None:
                 vendor_services.authority_set(
                     actor=owner, vendor=vendor, contact=None, authority=authority
                 )
+
+
+def _demo_vendor_mail(organization, assistant) -> None:
+    """Rhonda ordered winter tires as Renard (she may send to the tire supplier), and her
+    note to the new detailing firm waits for his approval."""
+    if Message.objects.filter(organization=organization).exists():
+        return
+    for vendor_name, subject, body in [
+        ("Lakeshore Tire Supply", "Winter tires for the Neenah service lane",
+         "Hi Sam,\n\nPlease send 40 sets of the usual winter tires to the Neenah service "
+         "lane by the end of next week, and the invoice to accounting as before.\n\n"
+         "Thank you,\nRenard"),
+        ("Fox Valley Detailing", "Detailing for the spring showroom event",
+         "Hi Dana,\n\nWe would like every car on both showroom floors detailed the day before "
+         "our spring event. Could you quote for about 60 cars?\n\nBest,\nRenard"),
+    ]:  # fmt: skip
+        vendor = Vendor.objects.get(organization=organization, name=vendor_name)
+        contact = vendor.contacts.first()
+        vendor_services.message_write(
+            actor=assistant,
+            vendor=vendor,
+            contact=contact,
+            to_address=contact.email,
+            subject=subject,
+            body=body,
+        )
+
+
+def _demo_lakeshore_tasks(organization, owner, assistant) -> None:
+    """Elena's practice delegates too: Marcus has one task in hand and one in the pool."""
+    if Task.objects.filter(organization=organization).exists():
+        return
+    now = timezone.now()
+    services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Find a second supplier for patient bibs and cups",
+        category=Category.RESEARCH,
+        due_at=now + timedelta(days=5),
+        budget_minutes=60,
+    )
+    recertification = services.task_create(
+        actor=owner,
+        organization=organization,
+        title="Schedule the hygienists' CPR recertification",
+        category=Category.SCHEDULING,
+        due_at=now + timedelta(days=8),
+        budget_minutes=45,
+    )
+    services.task_claim(actor=assistant, task=recertification)
 
 
 def _user(email: str, name: str, tz: str, *, is_staff: bool = False) -> User:
