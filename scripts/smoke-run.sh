@@ -52,6 +52,18 @@ grep -q "Bergstrom Cars" <<<"$dashboard" || fail "the dashboard does not show Be
 grep -q "Rhonda Hayes" <<<"$dashboard" || fail "the dashboard does not show the assistant"
 echo "smoke test: the demo owner logged in and saw the dashboard"
 
+page() { curl -fsS -c "$jar" -b "$jar" "$base$1"; }
+travel=$(page /travel/)
+for trip in "Chicago Auto Show" "NADA Show" "Regional dealer council" "Dealer association meeting"; do
+  grep -q "$trip" <<<"$travel" || fail "the travel page does not show the trip \"$trip\""
+done
+grep -q "Awaiting approval" <<<"$travel" || fail "no trip awaits the owner's approval"
+page /checkins/ | grep -q "New process: evaluations" || fail "the check-ins page shows no draft"
+page /checkins/ | grep -qi "sent" || fail "the check-ins page shows no check-in sent"
+page /tasks/ | grep -q "Confirm today&#x27;s test drives" || fail "no task is due today"
+page /tasks/ | grep -q "Overdue" || fail "no task is overdue"
+echo "smoke test: the demo owner sees trips, check-ins and tasks due today and overdue"
+
 stop
 sleep 1
 if pgrep -g "$group" >/dev/null 2>&1; then fail "processes of make run are still running"; fi
