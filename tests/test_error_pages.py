@@ -151,7 +151,7 @@ def test_the_500_page_needs_neither_a_request_nor_the_database(django_db_blocker
         html = render_to_string("500.html")
 
     assert "Something went wrong on our side" in html
-    assert "bootstrap.min.css" in html
+    assert 'rel="icon"' in html and "bootstrap.min.css" in html
 
 
 def test_used_invitation_gives_the_410_page_with_the_login_page(client, db):

@@ -6,6 +6,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("help/", views.help_page, name="help"),
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),

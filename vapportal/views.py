@@ -2,8 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 
 from accounts.models import Invitation, User
 from assistants.models import Engagement
@@ -77,6 +78,13 @@ def _admin_dashboard() -> dict:
 def help_page(request):
     """How the portal works, for every role; renders the layout and reads nothing else."""
     return render(request, "help.html")
+
+
+@cache_control(max_age=24 * 3600, public=True)
+def favicon(request):
+    """Browsers and tools that ask for /favicon.ico (pages link the icon themselves) get the
+    portal's icon. Not a permanent redirect: the icon's address changes with its content."""
+    return redirect(static("favicon.svg"))
 
 
 @never_cache
