@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from clients.models import Organization
 from vapportal.emails import email_queue
-from vapportal.timezones import timezone_choices
+from vapportal.timezones import TimeZoneField
 
 from .models import Invitation, User
 
@@ -43,11 +43,18 @@ class OutboxPasswordResetForm(PasswordResetForm):
 
 
 class ProfileForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=timezone_choices, label="Time zone")
+    timezone = TimeZoneField(label="Time zone")
 
     class Meta:
         model = User
         fields = ["full_name", "timezone", "notify"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        clients_zones = Organization.objects.worked_in_by(self.instance).values_list(
+            "timezone", flat=True
+        )
+        self.fields["timezone"].preferred = [self.instance.timezone, *clients_zones]
 
 
 class InvitationForm(forms.Form):
@@ -85,13 +92,14 @@ class InvitationForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(max_length=150, label="Your name")
-    timezone = forms.ChoiceField(choices=timezone_choices, label="Your time zone")
+    timezone = TimeZoneField(label="Your time zone")
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.email = email
+        self.fields["timezone"].preferred = [self.initial.get("timezone", "")]
 
     def clean(self):
         cleaned = super().clean()

@@ -1,6 +1,7 @@
 from django import forms
 
-from vapportal.timezones import timezone_choices
+from accounts.models import User
+from vapportal.timezones import TimeZoneField
 
 from .models import Organization, TeamMember
 
@@ -38,8 +39,12 @@ class RosterImportForm(forms.Form):
 
 
 class OrganizationSettingsForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=timezone_choices, label="Time zone")
+    timezone = TimeZoneField(label="Time zone")
 
     class Meta:
         model = Organization
         fields = ["name", "timezone"]
+
+    def __init__(self, *args, editor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].preferred = [self.instance.timezone, editor.timezone]

@@ -65,7 +65,9 @@ def organization_settings(request, pk: int):
     organization = _get_organization_for_user(request.user, pk)
     if not (_is_owner(request.user, organization) or request.user.is_staff):
         raise Http404
-    form = OrganizationSettingsForm(request.POST or None, instance=organization)
+    form = OrganizationSettingsForm(
+        request.POST or None, instance=organization, editor=request.user
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "The organization's settings were saved.")

@@ -1,8 +1,16 @@
+import re
 import socket
 import threading
 
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+
+
+def suggestions(html: str, list_id: str) -> list[str]:
+    """The values a page's `<datalist id=list_id>` suggests, in order."""
+    datalist = re.search(rf'<datalist id="{re.escape(list_id)}">(.*?)</datalist>', html, re.S)
+    assert datalist, f"no datalist {list_id} on the page"
+    return re.findall(r'<option value="([^"]+)"', datalist.group(1))
 
 
 def queries_for(fetch) -> int:

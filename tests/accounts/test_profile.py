@@ -3,6 +3,7 @@ import re
 from django.core import mail
 from django.urls import reverse
 
+from tests.helpers import suggestions
 from vapportal.models import OutgoingEmail
 
 
@@ -40,6 +41,37 @@ def test_unknown_timezone_is_a_form_error_and_changes_nothing(client_for, owner)
     owner.refresh_from_db()
     assert owner.timezone == "America/Chicago"
     assert owner.full_name == "Renard Bergstrom"
+
+
+def test_a_city_typed_for_the_time_zone_saves_its_zone(client_for, owner):
+    client_for(owner).post(
+        reverse("accounts:profile"),
+        {
+            "person-full_name": "Renard Bergstrom",
+            "person-timezone": "berlin",
+            "person-notify": "never",
+        },
+    )
+
+    owner.refresh_from_db()
+    assert owner.timezone == "Europe/Berlin"
+
+
+def test_profile_suggests_the_persons_zone_and_their_clients_zones_first(
+    client_for, assistant, engagement, other_organization
+):
+    assistant.timezone = "Asia/Manila"
+    assistant.save()
+    engagement.organization.timezone = "Europe/Lisbon"
+    engagement.organization.save()
+    other_organization.timezone = "Asia/Tokyo"
+    other_organization.save()
+
+    response = client_for(assistant).get(reverse("accounts:profile"))
+
+    listed = suggestions(response.content.decode(), "id_person-timezone-zones")
+    assert listed[:3] == ["Asia/Manila", "Europe/Lisbon", "America/New_York"]
+    assert listed.index("Asia/Tokyo") > 20
 
 
 def test_assistant_keeps_bio_skills_and_working_hours(client_for, assistant):

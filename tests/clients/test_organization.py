@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from assistants.services import engagement_end
 from clients.models import Organization
+from tests.helpers import suggestions
 
 
 def test_owner_sees_their_assistants_and_what_each_may_do(client_for, owner, engagement):
@@ -74,13 +75,43 @@ def test_others_cannot_change_organization_settings(
 def test_an_unknown_timezone_is_refused(client_for, owner, organization):
     response = client_for(owner).post(
         reverse("clients:organization_settings", args=[organization.pk]),
-        {"name": "Bergstrom Cars", "timezone": "Chicago"},
+        {"name": "Bergstrom Auto", "timezone": "Fox Valley"},
     )
 
     assert response.status_code == 200
-    assert "timezone" in response.context["form"].errors
+    assert "not a time zone we know" in response.context["form"].errors["timezone"][0]
     organization.refresh_from_db()
-    assert organization.timezone == "America/Chicago"
+    assert (organization.name, organization.timezone) == ("Bergstrom Cars", "America/Chicago")
+
+
+def test_owner_who_types_a_city_gets_its_time_zone(client_for, owner, organization):
+    client_for(owner).post(
+        reverse("clients:organization_settings", args=[organization.pk]),
+        {"name": "Bergstrom Cars", "timezone": "new york"},
+    )
+
+    organization.refresh_from_db()
+    assert organization.timezone == "America/New_York"
+
+
+def test_settings_suggest_the_organizations_and_the_owners_zones_first(
+    client_for, owner, organization
+):
+    organization.timezone = "Asia/Manila"
+    organization.save()
+    owner.timezone = "Australia/Perth"
+    owner.save()
+
+    response = client_for(owner).get(
+        reverse("clients:organization_settings", args=[organization.pk])
+    )
+
+    html = response.content.decode()
+    assert suggestions(html, "id_timezone-zones")[:3] == [
+        "Asia/Manila",
+        "Australia/Perth",
+        "America/New_York",
+    ]
 
 
 def test_visible_to_encodes_tenancy(owner, assistant, outsider, admin_user, stranger, organization):
