@@ -96,10 +96,15 @@ class AcceptInvitationForm(forms.Form):
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
 
-    def __init__(self, *args, email: str, **kwargs):
+    def __init__(self, *args, invitation: Invitation, **kwargs):
+        zone = invitation.suggested_timezone
+        kwargs.setdefault("initial", {"full_name": invitation.full_name, "timezone": zone})
         super().__init__(*args, **kwargs)
-        self.email = email
-        self.fields["timezone"].preferred = [self.initial.get("timezone", "")]
+        self.email = invitation.email
+        self.fields["timezone"].preferred = [zone]
+        if invitation.role == Invitation.Role.ASSISTANT and not self.is_bound:
+            # static/js/browser-timezone.js puts the browser's zone in its place.
+            self.fields["timezone"].widget.attrs["data-browser-timezone"] = True
 
     def clean(self):
         cleaned = super().clean()

@@ -126,3 +126,12 @@ class Invitation(models.Model):
         if self.expires_at <= django_timezone.now():
             return "expired"
         return "pending"
+
+    @property
+    def suggested_timezone(self) -> str:
+        """Owners and managers start in their organization's zone. An assistant joins none:
+        they start in the zone of the admin who invited them, and the page offers the
+        browser's."""
+        if self.organization is not None:
+            return self.organization.timezone
+        return self.invited_by.timezone

@@ -115,7 +115,7 @@ def invitation_from_link(signed: str, *, for_update: bool = False) -> Invitation
         raise InvitationError("This invitation has expired. Ask us to send a new one.") from error
     except signing.BadSignature as error:
         raise InvitationError("This invitation link is not valid.") from error
-    invitations = Invitation.objects.select_related("organization")
+    invitations = Invitation.objects.select_related("organization", "invited_by")
     if for_update:
         invitations = invitations.select_for_update(of=("self",))
     invitation = invitations.filter(token=token).first()

@@ -75,8 +75,7 @@ def invitation_accept(request, signed: str):
         invitation = services.invitation_from_link(signed)
     except services.InvitationError as error:
         return render(request, "accounts/invitation_invalid.html", {"reason": error}, status=410)
-    initial = {"full_name": invitation.full_name, "timezone": _organization_timezone(invitation)}
-    form = AcceptInvitationForm(request.POST or None, initial=initial, email=invitation.email)
+    form = AcceptInvitationForm(request.POST or None, invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
@@ -95,7 +94,3 @@ def invitation_accept(request, signed: str):
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
     )
-
-
-def _organization_timezone(invitation) -> str:
-    return invitation.organization.timezone if invitation.organization else "UTC"

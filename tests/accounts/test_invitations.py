@@ -11,6 +11,7 @@ from accounts import services
 from accounts.models import Invitation, User
 from assistants.models import AssistantProfile
 from clients.models import Membership
+from tests.helpers import suggestions
 
 ACCEPT = {
     "full_name": "Dana Kowalski",
@@ -153,6 +154,53 @@ def test_a_weak_password_is_a_form_error(client, invite):
 
     assert "password1" in response.context["form"].errors
     assert not User.objects.filter(email="dana@bergstromcars.example").exists()
+
+
+def test_invitation_page_starts_in_the_organizations_time_zone(client, invite, organization):
+    organization.timezone = "Europe/Lisbon"
+    organization.save()
+    _, path = invite()
+
+    response = client.get(path)
+
+    html = response.content.decode()
+    assert response.context["form"]["timezone"].value() == "Europe/Lisbon"
+    assert suggestions(html, "id_timezone-zones")[0] == "Europe/Lisbon"
+    assert "data-browser-timezone" not in html
+
+
+def test_assistant_invitation_starts_in_the_admins_time_zone_and_offers_the_browsers(
+    client, invite, admin_user
+):
+    admin_user.timezone = "America/Denver"
+    admin_user.save()
+    _, path = invite(email="new.va@example.com", role="assistant", org=None)
+
+    response = client.get(path)
+
+    html = response.content.decode()
+    assert response.context["form"]["timezone"].value() == "America/Denver"
+    assert re.search(r'<input [^>]*data-browser-timezone[^>]*id="id_timezone"', html)
+    assert '<script src="/static/js/browser-timezone.js"></script>' in html
+
+
+def test_assistant_invitation_keeps_the_zone_they_typed_when_the_form_comes_back(client, invite):
+    _, path = invite(email="new.va@example.com", role="assistant", org=None)
+
+    response = client.post(path, {**ACCEPT, "timezone": "Manila", "password2": "Different-1926"})
+
+    html = response.content.decode()
+    assert "password2" in response.context["form"].errors
+    assert 'value="Manila"' in html and "data-browser-timezone" not in html
+    assert not User.objects.filter(email="new.va@example.com").exists()
+
+
+def test_a_city_typed_on_the_invitation_page_becomes_the_accounts_zone(client, invite):
+    _, path = invite()
+
+    client.post(path, {**ACCEPT, "timezone": "new york"})
+
+    assert User.objects.get(email="dana@bergstromcars.example").timezone == "America/New_York"
 
 
 def test_an_unknown_timezone_is_a_form_error(client, invite):

@@ -7,6 +7,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from accounts.models import User
+from accounts.services import invitation_create
 from clients.models import Membership, TeamMember
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -68,6 +69,37 @@ def test_admin_invites_an_owner_who_joins_and_lands_on_the_dashboard(
     page.reload()
     expect(invitation_row).to_contain_text("Accepted")
     screenshot(page, "01-admin-invitations-accepted")
+
+
+def test_invited_assistant_starts_in_the_browsers_time_zone_an_owner_in_the_organizations(
+    live_server, new_context, admin_user, organization, mailoutbox, screenshot
+):
+    invitation_create(actor=admin_user, email="new.va@example.com", role="assistant")
+    invitation_create(
+        actor=admin_user,
+        email="jill.meyer@bergstromcars.example",
+        role="manager",
+        organization=organization,
+    )
+    to_assistant, to_manager = (
+        re.search(rf"{re.escape(settings.SITE_URL)}(/\S+)", message.body).group(1)
+        for message in mailoutbox
+    )
+    in_manila = new_context(timezone_id="Asia/Manila").new_page()
+
+    in_manila.goto(live_server.url + to_manager)
+    expect(in_manila.get_by_label("Your time zone")).to_have_value("America/Chicago")
+
+    in_manila.goto(live_server.url + to_assistant)
+    expect(in_manila.get_by_label("Your time zone")).to_have_value("Asia/Manila")
+    screenshot(in_manila, "01-invited-assistant-browser-zone")
+    in_manila.get_by_label("Your name").fill("Maria Santos")
+    in_manila.get_by_label(re.compile(r"^\s*Password\W*$")).fill("assistant-manila-2026")
+    in_manila.get_by_label("Password again").fill("assistant-manila-2026")
+    in_manila.get_by_role("button", name="Create my account").click()
+
+    expect(in_manila).to_have_url(f"{live_server.url}/")
+    assert User.objects.get(email="new.va@example.com").timezone == "Asia/Manila"
 
 
 def test_wrong_password_keeps_the_person_on_the_login_page_with_an_error(
