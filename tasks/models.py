@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone as django_timezone
+from django.utils.translation import ngettext
 
 from clients.models import Organization, OrganizationRowsQuerySet
 from vapportal.timezones import validate_timezone
@@ -27,6 +28,11 @@ OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
 
 def is_overdue(status: str, due_at, now) -> bool:
     return status in OPEN_STATUSES and due_at is not None and due_at < now
+
+
+def minutes_text(minutes: int) -> str:
+    """“1 minute”, “25 minutes”: how every message about time counts it."""
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 class Priority(models.IntegerChoices):
@@ -324,7 +330,7 @@ class BudgetRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.extra_minutes} more minutes for {self.task}"
+        return f"{minutes_text(self.extra_minutes)} more for {self.task}"
 
 
 class Acknowledgement(models.Model):

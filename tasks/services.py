@@ -29,6 +29,7 @@ from .models import (
     Task,
     TaskEvent,
     TimeEntry,
+    minutes_text,
 )
 from .notifications import Kind
 from .permissions import is_client, is_engaged_assistant, primary_assistant
@@ -370,8 +371,8 @@ def time_entry_log(*, actor: User, task: Task, minutes: int, note: str = "") -> 
         used = logged_minutes(task)
         if used + minutes > task.budget_minutes:
             raise BudgetReached(
-                f"This would take the task past its budget ({used} of {task.budget_minutes} "
-                "minutes used). Ask the owner for more time first."
+                f"This would take the task past its budget ({used} of "
+                f"{minutes_text(task.budget_minutes)} used). Ask the owner for more time first."
             )
     entry = TimeEntry.objects.create(
         task=task, organization=task.organization, assistant=actor, minutes=minutes, note=note
@@ -466,15 +467,14 @@ def budget_request(*, actor: User, task: Task, extra_minutes: int, reason: str) 
     request = BudgetRequest.objects.create(
         task=task, requested_by=actor, extra_minutes=extra_minutes, reason=reason
     )
-    event = _event(
-        task, actor, TaskEvent.Kind.BUDGET_REQUESTED, f"{extra_minutes} more minutes: {reason}"
-    )
+    more = minutes_text(extra_minutes)
+    event = _event(task, actor, TaskEvent.Kind.BUDGET_REQUESTED, f"{more} more: {reason}")
     notifications.notify(
         user=task.requested_by,
         task=task,
         kind=Kind.BUDGET,
         key=event.pk,
-        text=f"{actor} asks for {extra_minutes} more minutes on “{task.title}”.",
+        text=f"{actor} asks for {more} more on “{task.title}”.",
     )
     return request
 
@@ -501,15 +501,15 @@ def budget_decide(*, actor: User, request: BudgetRequest, approve: bool) -> Budg
         task,
         actor,
         TaskEvent.Kind.BUDGET_DECIDED,
-        f"{request.get_decision_display()}: {request.extra_minutes} more minutes",
+        f"{request.get_decision_display()}: {minutes_text(request.extra_minutes)} more",
     )
     notifications.notify(
         user=request.requested_by,
         task=task,
         kind=Kind.BUDGET,
         key=event.pk,
-        text=f"{actor} {request.get_decision_display().lower()} {request.extra_minutes} more "
-        f"minutes on “{task.title}”.",
+        text=f"{actor} {request.get_decision_display().lower()} "
+        f"{minutes_text(request.extra_minutes)} more on “{task.title}”.",
     )
     return request
 

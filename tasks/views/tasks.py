@@ -26,7 +26,15 @@ from ..lookups import (
     get_checklist_item_for_user,
     get_task_for_user,
 )
-from ..models import OPEN_STATUSES, BudgetRequest, RunningTimer, Status, Task, TaskEvent
+from ..models import (
+    OPEN_STATUSES,
+    BudgetRequest,
+    RunningTimer,
+    Status,
+    Task,
+    TaskEvent,
+    minutes_text,
+)
 from ..permissions import is_client, is_engaged_assistant
 from ..queue import TaskPaginator
 from ..search import search_tasks
@@ -279,7 +287,7 @@ def time_log(request, pk: int):
         )
     except services.TaskError as error:
         return _refuse(request, task, error, time_form=form)
-    messages.success(request, f"Logged {entry.minutes} minutes on “{task.title}”.")
+    messages.success(request, f"Logged {minutes_text(entry.minutes)} on “{task.title}”.")
     return _back(request, task)
 
 
@@ -306,7 +314,7 @@ def timer_stop(request, pk: int):
         entry = services.timer_stop(actor=request.user, task=task, note=form.cleaned_data["note"])
     except services.TaskError as error:
         return _refuse(request, task, error)
-    messages.success(request, f"Logged {entry.minutes} minutes on “{task.title}”.")
+    messages.success(request, f"Logged {minutes_text(entry.minutes)} on “{task.title}”.")
     return redirect("tasks:detail", pk=task.pk)
 
 

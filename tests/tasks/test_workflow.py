@@ -106,6 +106,40 @@ def test_time_logged_counts_against_the_budget(client_for, assistant, taken):
     assert services.logged_minutes(taken) == 45
 
 
+def test_logging_one_minute_says_one_minute(client_for, assistant, taken):
+    client = client_for(assistant)
+
+    response = client.post(reverse("tasks:time", args=[taken.pk]), {"minutes": "1"}, follow=True)
+
+    assert "Logged 1 minute on “Renew the domain”." in response.content.decode()
+    assert services.logged_minutes(taken) == 1
+
+
+def test_a_budget_of_one_minute_is_counted_in_the_singular(client_for, assistant, taken):
+    taken.budget_minutes = 1
+    taken.save()
+
+    response = client_for(assistant).post(reverse("tasks:time", args=[taken.pk]), {"minutes": "2"})
+
+    assert response.status_code == 400
+    assert "past its budget (0 of 1 minute used)" in response.content.decode()
+    assert services.logged_minutes(taken) == 0
+
+
+def test_asking_for_one_more_minute_is_counted_in_the_singular(client_for, owner, assistant, taken):
+    request = services.budget_request(
+        actor=assistant, task=taken, extra_minutes=1, reason="Sign the form"
+    )
+    services.budget_decide(actor=owner, request=request, approve=True)
+
+    asked = Notification.objects.get(user=owner, kind=Notification.Kind.BUDGET)
+    decided = Notification.objects.get(user=assistant)
+    page = client_for(assistant).get(reverse("tasks:detail", args=[taken.pk])).content.decode()
+    assert asked.text == "Rhonda Hayes asks for 1 minute more on “Renew the domain”."
+    assert decided.text == "Renard Bergstrom approved 1 minute more on “Renew the domain”."
+    assert "Approved: 1 minute more" in page
+
+
 @pytest.mark.parametrize("minutes", ["0", "-5", "abc", ""])
 def test_zero_or_negative_minutes_are_refused(client_for, assistant, taken, minutes):
     response = client_for(assistant).post(
