@@ -1,4 +1,3 @@
-import math
 import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -296,8 +295,10 @@ class RunningTimer(models.Model):
         return f"{self.assistant}'s timer on {self.task}"
 
     def minutes(self, now: datetime) -> int:
-        """The whole minutes it has run, rounded up: a timer stopped at once logs one."""
-        return max(1, math.ceil((now - self.started_at) / timedelta(minutes=1)))
+        """The minutes it has run, to the nearest minute (half a minute counts as one). Not
+        rounded up: the client pays for logged time, and rounding every stop up would bill
+        them for up to a minute not worked each time. Under half a minute is 0."""
+        return (now - self.started_at + timedelta(seconds=30)) // timedelta(minutes=1)
 
 
 class BudgetRequest(models.Model):

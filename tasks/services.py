@@ -424,12 +424,16 @@ def timer_start(*, actor: User, task: Task) -> RunningTimer:
 
 
 @transaction.atomic
-def timer_stop(*, actor: User, task: Task, note: str = "") -> TimeEntry:
-    """Stops the assistant's timer on the task and logs the minutes it ran. When that would
+def timer_stop(*, actor: User, task: Task, note: str = "") -> TimeEntry | None:
+    """Stops the assistant's timer on the task and logs the minutes it ran, to the nearest
+    minute; a timer stopped within half a minute logs nothing (None). When the minutes would
     take the task past its budget nothing is logged and the timer keeps running, so the time
     is not lost while the assistant asks the owner for more."""
     timer = _running_timer(actor, task)
     minutes = timer.minutes(timezone.now())
+    if minutes == 0:
+        timer.delete()
+        return None
     if minutes > TIMER_LIMIT_MINUTES:
         raise TaskError(
             "The timer has run for more than a day. Log the time you worked by hand and "

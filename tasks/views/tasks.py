@@ -314,7 +314,10 @@ def timer_stop(request, pk: int):
         entry = services.timer_stop(actor=request.user, task=task, note=form.cleaned_data["note"])
     except services.TaskError as error:
         return _refuse(request, task, error)
-    messages.success(request, f"Logged {minutes_text(entry.minutes)} on “{task.title}”.")
+    if entry is None:
+        messages.info(request, "Your timer ran for less than half a minute; nothing was logged.")
+    else:
+        messages.success(request, f"Logged {minutes_text(entry.minutes)} on “{task.title}”.")
     return redirect("tasks:detail", pk=task.pk)
 
 

@@ -40,17 +40,58 @@ def test_stopping_the_timer_logs_the_minutes_it_ran_with_the_note(client_for, as
     assert "Stop and log" in page and "25\xa0minutes" in page  # timesince keeps them together
     assert response.status_code == 302
     entry = TimeEntry.objects.get(task=task)
-    assert (entry.assistant, entry.minutes, entry.note) == (assistant, 26, "Called the registrar")
-    assert task.events.filter(kind=TaskEvent.Kind.TIME_LOGGED, note__startswith="26 min").exists()
+    assert (entry.assistant, entry.minutes, entry.note) == (assistant, 25, "Called the registrar")
+    assert task.events.filter(kind=TaskEvent.Kind.TIME_LOGGED, note__startswith="25 min").exists()
     assert not RunningTimer.objects.exists()
 
 
-def test_a_timer_stopped_at_once_logs_one_minute(assistant, task):
-    services.timer_start(actor=assistant, task=task)
+@pytest.mark.parametrize(
+    ("ran", "logged"),
+    [
+        (timedelta(seconds=30), 1),
+        (timedelta(seconds=62), 1),
+        (timedelta(seconds=89), 1),
+        (timedelta(seconds=90), 2),
+        (timedelta(minutes=59, seconds=31), 60),
+    ],
+)
+def test_a_timer_logs_the_minutes_it_ran_to_the_nearest_minute(assistant, task, ran, logged):
+    started = timezone.now()
+    with time_machine.travel(started, tick=False):
+        services.timer_start(actor=assistant, task=task)
+    with time_machine.travel(started + ran, tick=False):
+        entry = services.timer_stop(actor=assistant, task=task)
 
-    entry = services.timer_stop(actor=assistant, task=task)
+    assert entry.minutes == logged
+    assert list(TimeEntry.objects.values_list("minutes", flat=True)) == [logged]
 
-    assert entry.minutes == 1
+
+def test_a_timer_stopped_within_half_a_minute_logs_nothing_and_says_so(client_for, assistant, task):
+    client = client_for(assistant)
+    started = timezone.now()
+    with time_machine.travel(started, tick=False):
+        press(client, "timer_start", task)
+    with time_machine.travel(started + timedelta(seconds=29), tick=False):
+        response = press(client, "timer_stop", task)
+
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Your timer ran for less than half a minute; nothing was logged." in page
+    assert not TimeEntry.objects.exists()
+    assert not task.events.filter(kind=TaskEvent.Kind.TIME_LOGGED).exists()
+    assert not RunningTimer.objects.exists()
+
+
+def test_stopping_a_one_minute_timer_says_one_minute(client_for, assistant, task):
+    client = client_for(assistant)
+    started = timezone.now()
+    with time_machine.travel(started, tick=False):
+        press(client, "timer_start", task)
+    with time_machine.travel(started + timedelta(seconds=62), tick=False):
+        response = press(client, "timer_stop", task)
+
+    page = client.get(response["Location"]).content.decode()
+    assert "Logged 1 minute on “Renew the domain”." in page
 
 
 def test_one_timer_runs_at_a_time(client_for, assistant, task, second_task):
@@ -162,15 +203,17 @@ def test_a_closed_task_cannot_be_timed(client_for, assistant, task):
 
 def test_a_timer_still_running_when_the_task_closed_can_be_stopped(client_for, assistant, task):
     client = client_for(assistant)
-    press(client, "timer_start", task)
-    services.task_move(actor=assistant, task=task, to=Status.DONE)
-
-    page = client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
-    response = press(client, "timer_stop", task)
+    started = timezone.now()
+    with time_machine.travel(started, tick=False):
+        press(client, "timer_start", task)
+        services.task_move(actor=assistant, task=task, to=Status.DONE)
+    with time_machine.travel(started + timedelta(minutes=3), tick=False):
+        page = client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
+        response = press(client, "timer_stop", task)
 
     assert "Stop and log" in page
     assert response.status_code == 302
-    assert TimeEntry.objects.filter(task=task, minutes=1).exists()
+    assert TimeEntry.objects.filter(task=task, minutes=3).exists()
 
 
 def test_owners_cannot_start_a_timer(client_for, owner, task):
