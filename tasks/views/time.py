@@ -1,3 +1,4 @@
+import codecs
 import csv
 from datetime import date
 
@@ -30,6 +31,9 @@ def time_log_csv(request, organization_pk: int):
     response["Content-Disposition"] = (
         f'attachment; filename="{organization.slug}-time-{month:%Y-%m}.csv"'
     )
+    # Excel reads a CSV file as the machine's legacy code page unless it starts with a UTF-8
+    # byte order mark: without one, “Müller” would come out as “MÃ¼ller”.
+    response.write(codecs.BOM_UTF8)
     writer = csv.writer(response)
     writer.writerow(["date", "task", "assistant", "minutes", "note"])
     for entry in time_entries_for_month(organization, start, end):

@@ -1,3 +1,4 @@
+import codecs
 import csv
 import io
 from datetime import UTC, datetime
@@ -30,9 +31,28 @@ def test_owner_exports_the_months_time_log_as_csv(client_for, owner, assistant, 
 
     assert response["Content-Type"].startswith("text/csv")
     assert "bergstrom-cars-time-2026-11.csv" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["date", "task", "assistant", "minutes", "note"]
     assert rows[1:] == [["2026-11-03", "'=HYPERLINK(evil)", "Rhonda Hayes", "45", "research"]]
+
+
+def test_the_time_log_csv_is_utf8_with_a_byte_order_mark_for_excel(
+    client_for, owner, assistant, organization
+):
+    task = TaskFactory(organization=organization, created_by=owner, title="Angebot für Müller")
+    services.task_claim(actor=assistant, task=task)
+    log(task, assistant, 20, datetime(2026, 11, 3, 15, 0, tzinfo=UTC), "Café, São Paulo")
+
+    response = client_for(owner).get(
+        reverse("tasks:time_csv", args=[organization.pk]), {"month": "2026-11"}
+    )
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(codecs.BOM_UTF8)
+    assert response.content.count(codecs.BOM_UTF8) == 1
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "date"
+    assert rows[1][1::3] == ["Angebot für Müller", "Café, São Paulo"]
 
 
 def test_another_organizations_time_log_is_404(client_for, outsider, organization):
