@@ -471,6 +471,8 @@ class Notification(models.Model):
         NEW = "new", "New task from a client"
         THANKED = "thanked", "You were thanked"
         BUDGET = "budget", "More time requested"
+        BUDGET_APPROVED = "budget_approved", "More time approved"
+        BUDGET_DECLINED = "budget_declined", "More time declined"
         DUE_SOON = "due_soon", "Due within 4 hours"
         OVERDUE = "overdue", "Overdue"
 
@@ -483,6 +485,9 @@ class Notification(models.Model):
     # notification per person, task, kind and key.
     key = models.CharField(max_length=60)
     text = models.CharField(max_length=300)
+    # What was said, in full and as plain text, when the email should carry it (a client's
+    # answer): the assistant can read it without opening the task.
+    detail = models.TextField(blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,7 +4,10 @@ means nobody is told the same thing twice."""
 
 import zoneinfo
 from datetime import datetime, time, timedelta
+from html import unescape
 
+import markdown as markdown_lib
+import nh3
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -19,8 +22,11 @@ Kind = Notification.Kind
 DIGEST_TIME = time(8, 0)
 
 
-def notify(*, user: User, task: Task, kind: str, key, text: str) -> Notification | None:
+def notify(
+    *, user: User, task: Task, kind: str, key, text: str, detail: str = ""
+) -> Notification | None:
     """Records the notification once; mails it now if the person wants mail right away.
+    `detail` is plain text the email quotes in full, below `text`.
 
     Returns None when the same notification was recorded before."""
     if user is None or not user.is_active:
@@ -28,7 +34,7 @@ def notify(*, user: User, task: Task, kind: str, key, text: str) -> Notification
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                user=user, task=task, kind=kind, key=str(key), text=text[:300]
+                user=user, task=task, kind=kind, key=str(key), text=text[:300], detail=detail
             )
     except IntegrityError:
         return None
@@ -50,6 +56,13 @@ def _send_now(notification: Notification) -> None:
             "task_path": reverse("tasks:detail", args=[notification.task_id]),
         },
     )
+
+
+def markdown_as_text(text: str) -> str:
+    """What someone wrote in Markdown, as the plain text a reader sees: formatting and any
+    HTML removed (scripts and styles with their content), entities read back as characters."""
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
+    return unescape(nh3.clean(html, tags=set())).strip()
 
 
 def digest_due(user: User, now: datetime) -> bool:

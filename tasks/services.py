@@ -254,8 +254,13 @@ def _check_milestone(task: Task) -> None:
 
 
 @transaction.atomic
-def task_move(*, actor: User, task: Task, to: str, note: str = "") -> Task:
-    """The one place a task changes status. Moves not in ALLOWED_MOVES are refused."""
+def task_move(
+    *, actor: User, task: Task, to: str, note: str = "", answer: Comment | None = None
+) -> Task:
+    """The one place a task changes status. Moves not in ALLOWED_MOVES are refused.
+
+    `answer` is the client's comment that answers the question the task waited on: the
+    assistant's notification quotes it."""
     task = _locked(task)
     organization = task.organization
     client, assistant = is_client(actor, organization), is_engaged_assistant(actor, organization)
@@ -283,11 +288,13 @@ def task_move(*, actor: User, task: Task, to: str, note: str = "") -> Task:
     task.completed_at = timezone.now() if to == Status.DONE else None
     task.save(update_fields=["status", "assignee", "completed_at", "updated_at"])
     event = _event(task, actor, TaskEvent.Kind.MOVED, note, from_status=source, to_status=to)
-    _notify_move(task, actor, source, to, event)
+    _notify_move(task, actor, source, to, event, answer)
     return task
 
 
-def _notify_move(task: Task, actor: User, source: str, to: str, event: TaskEvent) -> None:
+def _notify_move(
+    task: Task, actor: User, source: str, to: str, event: TaskEvent, answer: Comment | None
+) -> None:
     if to == Status.WAITING:
         notifications.notify(
             user=task.requested_by,
@@ -303,6 +310,7 @@ def _notify_move(task: Task, actor: User, source: str, to: str, event: TaskEvent
             kind=Kind.ANSWERED,
             key=event.pk,
             text=f"{actor} answered on “{task.title}”.",
+            detail=notifications.markdown_as_text(answer.body) if answer else "",
         )
     elif source == Status.DONE and task.assignee and actor != task.assignee:
         notifications.notify(
@@ -333,7 +341,13 @@ def comment_add(*, actor: User, task: Task, body: str) -> Comment:
     comment = Comment.objects.create(task=task, author=actor, body=body)
     event = _event(task, actor, TaskEvent.Kind.COMMENTED)
     if task.status == Status.WAITING and is_client(actor, task.organization):
-        task_move(actor=actor, task=task, to=Status.IN_PROGRESS, note="Answered in the thread.")
+        task_move(
+            actor=actor,
+            task=task,
+            to=Status.IN_PROGRESS,
+            note="Answered in the thread.",
+            answer=comment,
+        )
         return comment
     recipients = {task.requested_by, task.assignee} - {actor, None}
     for user in recipients:
@@ -510,7 +524,7 @@ def budget_decide(*, actor: User, request: BudgetRequest, approve: bool) -> Budg
     notifications.notify(
         user=request.requested_by,
         task=task,
-        kind=Kind.BUDGET,
+        kind=Kind.BUDGET_APPROVED if approve else Kind.BUDGET_DECLINED,
         key=event.pk,
         text=f"{actor} {request.get_decision_display().lower()} "
         f"{minutes_text(request.extra_minutes)} more on “{task.title}”.",

@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tasks import services
 from tasks.models import BudgetRequest, Notification, Status, TaskEvent
@@ -44,6 +45,62 @@ def test_asking_the_client_emails_the_owner_and_their_answer_emails_the_assistan
     assert taken.status == Status.IN_PROGRESS
     assert "answered" in emails_to(assistant)[-1].body
     assert [e.to_status for e in taken.events.filter(kind="moved")] == ["waiting", "in_progress"]
+
+
+def test_the_answered_email_quotes_the_clients_answer_as_sanitized_text(
+    client_for, owner, assistant, taken, django_capture_on_commit_callbacks
+):
+    services.task_move(
+        actor=assistant, task=taken, to=Status.WAITING, note="Which registrar do you prefer?"
+    )
+    answer = "**Namecheap**, please & keep auto-renew <script>alert('x')</script>on.\n\n- One year"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(owner).post(reverse("tasks:comment", args=[taken.pk]), {"body": answer})
+
+    message = emails_to(assistant)[-1]
+    html = message.alternatives[0][0]
+    assert message.subject == "The client answered: Renew the domain"
+    assert "Namecheap, please & keep auto-renew on.\n\nOne year" in message.body
+    assert "Namecheap, please &amp; keep auto-renew on.<br><br>One year" in html
+    for text in (message.body, html):
+        assert "**" not in text and "script" not in text and "alert" not in text
+    notification = Notification.objects.get(user=assistant, kind=Notification.Kind.ANSWERED)
+    assert notification.detail == "Namecheap, please & keep auto-renew on.\n\nOne year"
+
+
+def test_the_answer_is_quoted_in_the_daily_digest_too(
+    client_for, owner, assistant, taken, django_capture_on_commit_callbacks
+):
+    from tasks.notifications import digest_send
+
+    assistant.notify = "daily_digest"
+    assistant.save()
+    services.task_move(actor=assistant, task=taken, to=Status.WAITING, note="Which registrar?")
+    client_for(owner).post(reverse("tasks:comment", args=[taken.pk]), {"body": "_Namecheap_."})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        digest_send(user=assistant, now=timezone.now())
+
+    assert "“Namecheap.”" in emails_to(assistant)[-1].body
+
+
+@pytest.mark.parametrize(
+    ("decision", "subject"),
+    [("approve", "More time approved"), ("decline", "More time declined")],
+)
+def test_the_email_about_a_decision_on_more_time_is_titled_with_the_decision(
+    client_for, owner, assistant, taken, django_capture_on_commit_callbacks, decision, subject
+):
+    request = services.budget_request(actor=assistant, task=taken, extra_minutes=30, reason="x")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(owner).post(
+            reverse("tasks:budget_decide", args=[request.pk]), {"decision": decision}
+        )
+
+    assert [message.subject for message in emails_to(assistant)] == [f"{subject}: Renew the domain"]
+    assert f"Renard Bergstrom {decision}d 30 minutes more" in emails_to(assistant)[0].body
 
 
 def test_an_illegal_move_is_refused_with_a_message_and_changes_nothing(client_for, owner, task):
