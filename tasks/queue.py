@@ -13,7 +13,7 @@ from django.utils import timezone
 from assistants.models import Engagement
 from clients.models import Organization
 
-from .models import OPEN_STATUSES, Category, Milestone, Status, Task
+from .models import OPEN_STATUSES, Category, Milestone, RunningTimer, Status, Task
 
 
 def end_of_local_day(now: datetime, timezone_name: str) -> datetime:
@@ -21,16 +21,36 @@ def end_of_local_day(now: datetime, timezone_name: str) -> datetime:
     return datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=local.tzinfo)
 
 
+class QueueClient(NamedTuple):
+    """One of the assistant's clients, as the queue shows it: its rows' due times are also
+    given on the client's clock when it differs from the assistant's."""
+
+    pk: int
+    name: str
+    zone: zoneinfo.ZoneInfo
+
+
 def engaged_organization_ids(assistant) -> list[int]:
-    return [pk for pk, _ in engaged_organizations(assistant)]
+    return [client.pk for client in engaged_organizations(assistant)]
 
 
-def engaged_organizations(assistant) -> list[tuple[int, str]]:
-    """(id, name) of each active client the assistant is engaged with, by name."""
-    return list(
-        _active_engagements(assistant)
+def engaged_organizations(assistant) -> list[QueueClient]:
+    """Each active client the assistant is engaged with, by name."""
+    return [
+        QueueClient(pk, name, zoneinfo.ZoneInfo(zone))
+        for pk, name, zone in _active_engagements(assistant)
         .order_by("organization__name")
-        .values_list("organization_id", "organization__name")
+        .values_list("organization_id", "organization__name", "organization__timezone")
+    ]
+
+
+def running_timer(assistant) -> RunningTimer | None:
+    """The assistant's running timer with its task's title, for the queue to point at."""
+    return (
+        RunningTimer.objects.shown_to(assistant)
+        .select_related("task")
+        .only("task__title", "started_at")
+        .first()
     )
 
 
@@ -286,7 +306,13 @@ class TaskPaginator:
     before it: it reads only ids for that, then joins that page's 25 rows."""
 
     # What a row of the queue or the task list shows.
-    ROW_FIELDS = (*ROW_COLUMNS, "organization__name", "assignee__full_name", "assignee__email")
+    ROW_FIELDS = (
+        *ROW_COLUMNS,
+        "organization__name",
+        "organization__timezone",
+        "assignee__full_name",
+        "assignee__email",
+    )
 
     def __init__(self, tasks, per_page: int):
         self.tasks = tasks.select_related(None)
@@ -335,11 +361,6 @@ class TaskPaginator:
         return [by_id[pk] for pk in ids if pk in by_id]
 
 
-class QueueClient(NamedTuple):
-    pk: int
-    name: str
-
-
 @dataclass(slots=True)
 class QueueRow:
     """One task of the queue page, read as plain values: making a Task of every row cost more
@@ -371,10 +392,10 @@ class QueuePaginator(TaskPaginator):
     assistant's clients, already read for the filter, and its assistant is the viewer or
     nobody (the pool)."""
 
-    def __init__(self, tasks, per_page: int, *, assistant, organizations: list[tuple[int, str]]):
+    def __init__(self, tasks, per_page: int, *, assistant, clients: list[QueueClient]):
         super().__init__(tasks, per_page)
         self.assistant = assistant
-        self.clients = dict(organizations)
+        self.clients = {client.pk: client for client in clients}
 
     def _rows(self, tasks, limit: int) -> list[QueueRow]:
         if limit <= 0:
@@ -390,6 +411,6 @@ class QueuePaginator(TaskPaginator):
 
     def _row(self, values) -> QueueRow:
         row = QueueRow(*values)
-        row.organization = QueueClient(row.organization_id, self.clients[row.organization_id])
+        row.organization = self.clients[row.organization_id]
         row.assignee = self.assistant if row.assignee_id else None
         return row

@@ -29,9 +29,12 @@ DONE = """<form method="post" action="{url}move/" hx-post="{url}move/" hx-target
 hx-swap="outerHTML">{csrf}<input type="hidden" name="to" value="done">\
 <button class="btn btn-sm btn-success" type="submit">Done</button></form>"""
 
+TIMER = """ <span class="badge text-bg-dark timer-badge">Your timer is running</span>"""
+
 ROW = """<tr id="task-{pk}"{overdue}>
   <td>{priority}</td>
-  <td><a href="{url}">{title}</a><div class="small text-secondary">{client} · {category}</div></td>
+  <td><a href="{url}">{title}</a>{timer}\
+<div class="small text-secondary">{client} · {category}</div></td>
   <td class="small">{due}</td>
   <td>{status}<div class="small text-secondary">{assignee}</div></td>
   <td class="text-end">{actions}</td>
@@ -56,7 +59,7 @@ def queue_row(context, task) -> str:
 class _Page:
     """What every row of a page shares, worked out once: where tasks live (a task's page and
     its actions are /tasks/<pk>/…/, tasks/urls.py), the forms' hidden inputs, who is
-    looking, their time zone and the time."""
+    looking, their time zone, the time and which task their timer runs on."""
 
     def __init__(self, context):
         token = escape(str(context["csrf_token"]))
@@ -66,6 +69,8 @@ class _Page:
             '<input type="hidden" name="from" value="queue">'
         )
         self.viewer_id = context["user"].pk
+        timer = context.get("timer")
+        self.timer_task_id = timer.task_id if timer else None
         self.zone = get_current_timezone()
         self.now = timezone.now()
 
@@ -88,10 +93,13 @@ class _Page:
         overdue = is_overdue(task.status, task.due_at, self.now)
         return ROW.format(
             overdue=' class="table-danger"' if overdue else "",
+            timer=TIMER if task.pk == self.timer_task_id else "",
             priority=priority_badge(task.priority),
             client=escape(task.organization.name),
             category=escape(task.get_category_display()),
-            due=due_markup(task.due_at, overdue=overdue, zone=self.zone),
+            due=due_markup(
+                task.due_at, overdue=overdue, zone=self.zone, client_zone=task.organization.zone
+            ),
             status=status_badge(task.status),
             assignee=escape((assignee.full_name or assignee.email) if assignee else "In the pool"),
             actions=actions,

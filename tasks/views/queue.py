@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import QueueFilterForm
-from ..queue import QueuePaginator, engaged_organizations, queue_for
+from ..queue import QueuePaginator, engaged_organizations, queue_for, running_timer
 
 PAGE_SIZE = 25
 
@@ -20,27 +20,34 @@ def _assistant_required(request) -> None:
 def queue(request):
     """Every client's open work in one list: the assistant's own tasks and the pool."""
     _assistant_required(request)
-    organizations = engaged_organizations(request.user)
-    form = QueueFilterForm(request.GET or None, organizations=organizations)
+    clients = engaged_organizations(request.user)
+    form = QueueFilterForm(
+        request.GET or None, organizations=[(client.pk, client.name) for client in clients]
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = queue_for(
         request.user,
-        organization_ids=[pk for pk, _ in organizations],
+        organization_ids=[client.pk for client in clients],
         organization_id=filters.get("organization"),
         status=filters.get("status", ""),
         category=filters.get("category", ""),
         due=filters.get("due", ""),
     )
-    page = QueuePaginator(
-        tasks, PAGE_SIZE, assistant=request.user, organizations=organizations
-    ).get_page(request.GET.get("page"), after=request.GET.get("after"))
+    page = QueuePaginator(tasks, PAGE_SIZE, assistant=request.user, clients=clients).get_page(
+        request.GET.get("page"), after=request.GET.get("after")
+    )
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("after", None)
     return render(
         request,
         "tasks/queue.html",
-        {"page": page, "form": form, "query_string": params.urlencode()},
+        {
+            "page": page,
+            "form": form,
+            "query_string": params.urlencode(),
+            "timer": running_timer(request.user),
+        },
     )
 
 

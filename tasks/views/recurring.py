@@ -85,6 +85,7 @@ def recurring_preview(request):
 @login_required
 def recurring_detail(request, pk: int):
     rule = _get_rule_for_user(request.user, pk)
+    tasks = rule.tasks.select_related("assignee", "organization").order_by("-occurrence")
     return render(
         request,
         "tasks/recurring_detail.html",
@@ -92,7 +93,7 @@ def recurring_detail(request, pk: int):
             "rule": rule,
             "description": recurring.rrule_describe(rule.rrule, rule.due_time),
             "upcoming": recurring.upcoming_occurrences(rule),
-            "tasks": rule.tasks.select_related("assignee").order_by("-occurrence")[:RECENT_TASKS],
+            "tasks": tasks[:RECENT_TASKS],
             "may_manage": recurring.may_manage(request.user, rule.organization),
         },
     )

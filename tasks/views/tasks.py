@@ -36,7 +36,7 @@ from ..models import (
     minutes_text,
 )
 from ..permissions import is_client, is_engaged_assistant
-from ..queue import TaskPaginator
+from ..queue import TaskPaginator, running_timer
 from ..search import search_tasks
 
 PAGE_SIZE = 25
@@ -437,7 +437,11 @@ def _back(request, task: Task):
     """Back to where the action came from: the queue row (htmx), the queue, or the task."""
     if request.htmx and request.POST.get("from") == "queue":
         task = Task.objects.select_related("organization", "assignee").get(pk=task.pk)
-        return render(request, "tasks/_queue_row.html", {"task": task, "user": request.user})
+        return render(
+            request,
+            "tasks/_queue_row.html",
+            {"task": task, "user": request.user, "timer": running_timer(request.user)},
+        )
     if request.POST.get("from") == "queue":
         return redirect("tasks:queue")
     return redirect("tasks:detail", pk=task.pk)

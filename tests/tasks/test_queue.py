@@ -367,3 +367,74 @@ def test_take_next_looks_further_down_the_pool_when_the_head_is_being_claimed():
         task.pk
         == Task.objects.in_queue_order().exclude(id__in=head).values_list("id", flat=True)[0]
     )
+
+
+def test_the_queue_shows_the_running_timer_at_the_top_and_on_its_row(
+    client_for, owner, assistant, organization
+):
+    timed = services.task_claim(
+        actor=assistant, task=make_task(organization, owner, title="Renew the domain")
+    )
+    other = services.task_claim(
+        actor=assistant, task=make_task(organization, owner, title="Book the venue")
+    )
+    client = client_for(assistant)
+    before = client.get(QUEUE).content.decode()
+    services.timer_start(actor=assistant, task=timed)
+
+    after = client.get(QUEUE).content.decode()
+
+    assert 'id="running-timer"' not in before and "Your timer is running" not in before
+    top = after.split('id="running-timer"')[1].split("</div>")[0]
+    assert "Renew the domain" in top and reverse("tasks:detail", args=[timed.pk]) in top
+    assert "Your timer is running" in row_of(after, timed)
+    assert "Your timer is running" not in row_of(after, other)
+
+
+def test_a_queue_row_answered_by_htmx_keeps_its_timer(client_for, owner, assistant, organization):
+    task = services.task_claim(actor=assistant, task=make_task(organization, owner))
+    services.timer_start(actor=assistant, task=task)
+
+    response = client_for(assistant).post(
+        reverse("tasks:time", args=[task.pk]),
+        {"minutes": "5", "from": "queue"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.content.decode().startswith(f'<tr id="task-{task.pk}"')
+    assert "Your timer is running" in response.content.decode()
+
+
+def test_a_timer_on_a_client_whose_engagement_ended_is_not_shown_on_the_queue(
+    client_for, owner, assistant, organization, engagement, admin_user
+):
+    from assistants.services import engagement_end
+
+    task = services.task_claim(actor=assistant, task=make_task(organization, owner))
+    services.timer_start(actor=assistant, task=task)
+    engagement_end(actor=admin_user, engagement=engagement)
+
+    page = client_for(assistant).get(QUEUE).content.decode()
+
+    assert 'id="running-timer"' not in page
+
+
+def test_queue_query_count_does_not_grow_with_tasks_while_a_timer_runs(
+    client_for, owner, assistant, organization, django_assert_num_queries
+):
+    client = client_for(assistant)
+    timed = services.task_claim(actor=assistant, task=make_task(organization, owner))
+    services.timer_start(actor=assistant, task=timed)
+    expected = queries_for(lambda: client.get(QUEUE))
+
+    for _ in range(10):
+        make_task(organization, owner)
+
+    with django_assert_num_queries(expected):
+        response = client.get(QUEUE)
+    page = response.content.decode()
+    assert 'id="running-timer"' in page and page.count("Your timer is running") == 1
+
+
+def row_of(page: str, task) -> str:
+    return page.split(f'<tr id="task-{task.pk}"')[1].split("</tr>")[0]

@@ -107,16 +107,45 @@ def select_options(options) -> str:
 
 @register.filter
 def due(task) -> str:
-    """The task's due time in the viewer's time zone, flagged when overdue."""
-    return due_markup(task.due_at, overdue=task.is_overdue, zone=get_current_timezone())
+    """The task's due time in the viewer's time zone, flagged when overdue, and labelled with
+    the zones when the client's clock says another time (the task's organization should be
+    read with it)."""
+    return due_markup(
+        task.due_at,
+        overdue=task.is_overdue,
+        zone=get_current_timezone(),
+        client_zone=task.organization.zone,
+    )
 
 
-def due_markup(due_at, *, overdue: bool, zone) -> str:
+def due_markup(due_at, *, overdue: bool, zone, client_zone=None) -> str:
     if due_at is None:
         return mark_safe('<span class="text-secondary">No due time</span>')
-    local = localtime(due_at, zone)
-    when = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"  # “Fri 27 Nov, 09:30”
-    # Digits and English day and month names only: nothing to escape.
+    when = local_time_text(due_at, zone, client_zone=client_zone)
+    # Digits, English day and month names and zone abbreviations only: nothing to escape.
     if overdue:
         return mark_safe(f'<span class="text-danger fw-semibold">Overdue · {when}</span>')  # noqa: S308
     return mark_safe(f"<span>{when}</span>")  # noqa: S308
+
+
+def local_time_text(moment, zone, *, client_zone=None) -> str:
+    """The moment as the viewer's clock in `zone` shows it: “Fri 27 Nov, 09:30”. When the
+    client's clock (`client_zone`) shows another time, both are labelled with their zone, so
+    an assistant and an owner in different zones read the same moment: “Fri 4 Dec, 09:30 MST
+    (client: 10:30 CST)”, with the client's day too when it is another one."""
+    local = localtime(moment, zone)
+    when = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    if client_zone is None:
+        return when
+    there = localtime(moment, client_zone)
+    if there.utcoffset() == local.utcoffset():
+        return when
+    day = "" if there.date() == local.date() else f"{there:%a} {there.day} {there:%b}, "
+    return f"{when} {_zone_label(local)} (client: {day}{there:%H:%M} {_zone_label(there)})"
+
+
+def _zone_label(local) -> str:
+    """The zone's abbreviation (CST, CET); zones that have none are named by their offset,
+    which IANA writes as “+04”: “UTC+04”."""
+    name = local.tzname() or ""
+    return f"UTC{name}" if name.startswith(("+", "-")) else name
