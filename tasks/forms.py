@@ -240,3 +240,14 @@ class TaskSearchForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Open"), ("all", "All"), *Status.choices], required=False
     )
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        label="Client",
+        empty_label="All clients",
+        error_messages={"invalid_choice": "Choose one of your clients."},
+    )
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations

@@ -49,11 +49,16 @@ def _organizations_for_new_task(user):
 
 @login_required
 def task_list(request):
-    form = TaskSearchForm(request.GET or None)
+    """Tasks the person may see, open ones unless asked otherwise; `?status=waiting&
+    organization=<id>` is what waits on a client's answer (the owner's dashboard links it)."""
+    organizations = Organization.objects.visible_to(request.user).order_by("name")
+    form = TaskSearchForm(request.GET or None, organizations=organizations)
     tasks = Task.objects.visible_to(request.user)
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"].strip()
+        if form.cleaned_data["organization"] is not None:
+            tasks = tasks.filter(organization=form.cleaned_data["organization"])
     if status == "":
         tasks = tasks.filter(status__in=OPEN_STATUSES)
     elif status != "all":
@@ -69,7 +74,12 @@ def task_list(request):
     return render(
         request,
         "tasks/task_list.html",
-        {"page": page, "form": form, "query_string": params.urlencode()},
+        {
+            "page": page,
+            "form": form,
+            "query_string": params.urlencode(),
+            "clients": list(organizations.only("pk", "name")),
+        },
     )
 
 

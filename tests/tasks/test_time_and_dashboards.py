@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tasks import services
 from tasks.models import Status, TimeEntry
-from tests.factories import EngagementFactory, TaskFactory, TeamMemberFactory
+from tests.factories import EngagementFactory, MembershipFactory, TaskFactory, TeamMemberFactory
 from tests.helpers import queries_for
 
 
@@ -155,3 +155,48 @@ def test_admins_see_thanks_per_assistant(client_for, admin_user, owner, assistan
     assert [(a.full_name, a.thanks_count) for a in response.context["thanks_by_assistant"]] == [
         ("Rhonda Hayes", 1)
     ]
+
+
+def test_the_waiting_on_you_tile_opens_the_clients_tasks_that_wait_on_the_owner(
+    client_for, owner, assistant, organization, other_organization
+):
+    MembershipFactory(organization=other_organization, user=owner)
+    EngagementFactory(organization=other_organization, assistant=assistant)
+    waiting = []
+    for client, title in [(organization, "Pick a caterer"), (other_organization, "Order gloves")]:
+        task = services.task_claim(
+            actor=assistant, task=TaskFactory(organization=client, created_by=owner, title=title)
+        )
+        services.task_move(actor=assistant, task=task, to=Status.WAITING, note="Which one?")
+        waiting.append(task)
+    services.task_claim(
+        actor=assistant,
+        task=TaskFactory(organization=organization, created_by=owner, title="Book the venue"),
+    )
+    client = client_for(owner)
+
+    dashboard = client.get(reverse("home")).content.decode()
+    link = f"{reverse('tasks:list')}?status=waiting&amp;organization={organization.pk}"
+    listed = client.get(link.replace("&amp;", "&"))
+
+    assert f'<a href="{link}">See what waits on you</a>' in dashboard
+    assert [task.title for task in listed.context["page"]] == ["Pick a caterer"]
+    assert 'value="waiting" selected' in listed.content.decode()
+
+
+def test_another_organizations_client_in_the_task_list_filter_shows_nothing_of_it(
+    client_for, owner, outsider, organization, assistant
+):
+    task = services.task_claim(
+        actor=assistant, task=TaskFactory(organization=organization, created_by=owner)
+    )
+    services.task_move(actor=assistant, task=task, to=Status.WAITING, note="Which one?")
+
+    response = client_for(outsider).get(
+        reverse("tasks:list"), {"status": "waiting", "organization": organization.pk}
+    )
+
+    assert response.status_code == 200
+    assert "Choose one of your clients." in response.content.decode()
+    assert list(response.context["page"]) == []
+    assert task.title not in response.content.decode()
