@@ -1,6 +1,8 @@
 import zoneinfo
 from datetime import datetime
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Layout
 from django import forms
 from django.utils import timezone
 
@@ -93,6 +95,15 @@ class TaskForm(forms.Form):
             ).distinct()
         else:
             del self.fields["requested_by"]
+        # Files kept from an earlier try of the form are listed under the file input.
+        names = list(self.fields)
+        position = names.index("attachments") + 1
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form tag carries the token
+        self.helper.layout = Layout(
+            *names[:position], HTML('{% include "tasks/_kept_uploads.html" %}'), *names[position:]
+        )
 
     def clean_attachments(self):
         uploads = self.cleaned_data["attachments"]

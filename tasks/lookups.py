@@ -1,8 +1,9 @@
 """One lookup per model for views: another organization's row is a 404."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Attachment, BudgetRequest, ChecklistItem, Task
+from .models import Attachment, BudgetRequest, ChecklistItem, PendingUpload, Task
 
 
 def get_task_for_user(user, pk: int) -> Task:
@@ -36,3 +37,21 @@ def get_budget_request_for_user(user, pk: int) -> BudgetRequest:
     return get_object_or_404(
         BudgetRequest.objects.filter(task__in=Task.objects.visible_to(user)), pk=pk
     )
+
+
+def get_pending_upload_for_user(user, pk) -> PendingUpload:
+    """One of the person's own kept files; anyone else's is a 404."""
+    if not str(pk).isdigit():
+        raise Http404
+    return get_object_or_404(PendingUpload.objects.visible_to(user), pk=pk)
+
+
+def get_pending_uploads_for_user(user, pks: list[str]) -> list[PendingUpload]:
+    """The person's own kept files a form names; naming anyone else's is a 404."""
+    if not all(pk.isdigit() for pk in pks):
+        raise Http404
+    ids = {int(pk) for pk in pks}
+    uploads = list(PendingUpload.objects.visible_to(user).filter(pk__in=ids))
+    if len(uploads) != len(ids):
+        raise Http404
+    return uploads

@@ -203,6 +203,38 @@ class Attachment(models.Model):
         return self.name
 
 
+class PendingUploadQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PendingUploadQuerySet":
+        """Only the person who sent the file, admins too: it belongs to no task yet."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(uploaded_by=user)
+
+
+class PendingUpload(models.Model):
+    """A file sent with a task form that came back with an error, kept for the person who
+    sent it so they need not choose it again. Saving the form makes it an attachment (the
+    stored file stays where it is); otherwise it is removed after a day."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    objects = PendingUploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["created_at"], name="pending_upload_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Comment(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)

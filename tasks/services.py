@@ -2,7 +2,8 @@
 writes the timeline event and queues the notifications, in one transaction."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -22,6 +23,7 @@ from .models import (
     ChecklistItem,
     Comment,
     Milestone,
+    PendingUpload,
     Project,
     RecurringTask,
     RunningTimer,
@@ -86,6 +88,7 @@ def task_create(
     budget_minutes: int | None = None,
     checklist: Iterable[str] = (),
     attachments: Iterable[UploadedFile] = (),
+    kept_uploads: Iterable[PendingUpload] = (),
     requested_by: User | None = None,
     project: Project | None = None,
     milestone: Milestone | None = None,
@@ -94,7 +97,8 @@ def task_create(
 ) -> Task:
     """Owners and managers delegate; an engaged assistant may write a task for one of them.
 
-    The task starts in the organization's pool, unassigned."""
+    The task starts in the organization's pool, unassigned. `kept_uploads`, files the actor
+    sent with an earlier try of the form, become its attachments first."""
     if is_client(actor, organization):
         requested_by = actor
     elif is_engaged_assistant(actor, organization):
@@ -132,6 +136,15 @@ def task_create(
         for position, text in enumerate(checklist)
         if text.strip()
     )
+    for kept in _claim_kept_uploads(actor, kept_uploads):
+        Attachment.objects.create(
+            task=task,
+            file=kept.file.name,
+            name=kept.name,
+            content_type=kept.content_type,
+            size=kept.size,
+            uploaded_by=actor,
+        )
     for upload in attachments:
         _attach(task=task, actor=actor, upload=upload)
     note = ", ".join(
@@ -154,6 +167,87 @@ def task_create(
             text=f"{requested_by} delegated “{task.title}”.",
         )
     return task
+
+
+def _claim_kept_uploads(actor: User, kept_uploads: Iterable[PendingUpload]) -> list[PendingUpload]:
+    """The actor's kept files, locked and taken out of the kept ones (their stored files pass
+    to the attachments); refused when one is gone, removed by the daily clean-up meanwhile."""
+    ids = {upload.pk for upload in kept_uploads}
+    if not ids:
+        return []
+    kept = list(PendingUpload.objects.select_for_update().filter(pk__in=ids, uploaded_by=actor))
+    if len(kept) != len(ids):
+        raise TaskError(
+            "A file kept from your last try is gone (they are kept for a day); choose it again."
+        )
+    PendingUpload.objects.filter(pk__in=ids).delete()
+    return kept
+
+
+# How long a file sent with a task form that came back with an error is kept for its sender.
+PENDING_UPLOAD_LIFETIME = timedelta(days=1)
+PENDING_UPLOADS_PER_TICK = 500
+
+
+@transaction.atomic
+def pending_uploads_keep(*, actor: User, uploads: Iterable[UploadedFile]) -> list[PendingUpload]:
+    """Files sent with a task form that came back with an error are kept for the person who
+    sent them, so the form can list them and attach them once it is saved. Each is checked as
+    every attachment is; one the check refuses is not kept (the form's error says why). Only
+    someone who may delegate keeps files."""
+    uploads = list(uploads)
+    if not uploads:
+        return []
+    if not Organization.objects.worked_in_by(actor).exists():
+        raise PermissionDenied
+    kept = []
+    for upload in uploads:
+        try:
+            content_type = attachment_content_type(upload)
+        except ValidationError:
+            continue
+        kept.append(
+            PendingUpload.objects.create(
+                uploaded_by=actor,
+                file=upload,
+                name=upload.name[:200],
+                content_type=content_type,
+                size=upload.size,
+            )
+        )
+    return kept
+
+
+@transaction.atomic
+def pending_upload_remove(*, actor: User, upload: PendingUpload) -> None:
+    """The sender takes a kept file off the form; its stored file goes once that commits."""
+    if upload.uploaded_by_id != actor.pk:
+        raise PermissionDenied
+    stored = upload.file.name
+    upload.delete()
+    transaction.on_commit(partial(upload.file.storage.delete, stored))
+
+
+def pending_uploads_clean(*, now: datetime | None = None) -> int:
+    """A beat tick: kept files older than a day, whose form was never saved, are removed with
+    their stored files. Files being attached at this instant are left alone (skipped, not
+    waited for); a file is deleted before its row, so a tick killed midway leaves rows the
+    next one finishes. Returns how many were removed."""
+    cutoff = (now or timezone.now()) - PENDING_UPLOAD_LIFETIME
+    removed = 0
+    while True:
+        with transaction.atomic():
+            stale = list(
+                PendingUpload.objects.select_for_update(skip_locked=True)
+                .filter(created_at__lt=cutoff)
+                .order_by("created_at", "id")[:PENDING_UPLOADS_PER_TICK]
+            )
+            for upload in stale:
+                upload.file.storage.delete(upload.file.name)
+            PendingUpload.objects.filter(pk__in=[upload.pk for upload in stale]).delete()
+        removed += len(stale)
+        if len(stale) < PENDING_UPLOADS_PER_TICK:
+            return removed
 
 
 def _attach(*, task: Task, actor: User, upload: UploadedFile) -> Attachment:

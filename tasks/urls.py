@@ -28,6 +28,7 @@ urlpatterns = [
     path("<int:pk>/checklist/<int:item_pk>/", tasks.checklist_toggle, name="checklist_toggle"),
     path("budget-requests/<int:pk>/", tasks.budget_decide, name="budget_decide"),
     path("time/<int:organization_pk>.csv", time.time_log_csv, name="time_csv"),
+    path("kept-files/<int:pk>/", tasks.pending_upload_download, name="pending_upload"),
     path("recurring/", include("tasks.urls_recurring")),
     path("projects/", include("tasks.urls_projects")),
 ]

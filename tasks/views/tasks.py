@@ -24,11 +24,14 @@ from ..lookups import (
     get_attachment_for_user,
     get_budget_request_for_user,
     get_checklist_item_for_user,
+    get_pending_upload_for_user,
+    get_pending_uploads_for_user,
     get_task_for_user,
 )
 from ..models import (
     OPEN_STATUSES,
     BudgetRequest,
+    PendingUpload,
     RunningTimer,
     Status,
     Task,
@@ -102,7 +105,15 @@ def task_new(request):
         organizations=organizations,
         initial=initial,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return render(request, "tasks/task_form.html", {"form": form})
+    kept = get_pending_uploads_for_user(request.user, request.POST.getlist("kept_upload"))
+    if request.POST.get("remove_upload"):
+        removed = get_pending_upload_for_user(request.user, request.POST["remove_upload"])
+        services.pending_upload_remove(actor=request.user, upload=removed)
+        kept = [upload for upload in kept if upload.pk != removed.pk]
+        form.is_valid()  # the page shows what is still to fix
+    elif form.is_valid():
         data = form.cleaned_data
         try:
             task = services.task_create(
@@ -117,6 +128,7 @@ def task_new(request):
                 budget_minutes=data["budget_minutes"],
                 checklist=data["checklist"],
                 attachments=data["attachments"],
+                kept_uploads=kept,
                 project=data["project"],
                 milestone=data["milestone"],
             )
@@ -127,9 +139,25 @@ def task_new(request):
                 request, f"“{task.title}” is delegated. You can stop thinking about it."
             )
             return redirect("tasks:detail", pk=task.pk)
-    return render(
-        request, "tasks/task_form.html", {"form": form}, status=400 if form.errors else 200
+    # The form comes back: the files sent with it are kept, so they need not be chosen again.
+    kept += services.pending_uploads_keep(
+        actor=request.user, uploads=request.FILES.getlist("attachments")
     )
+    # Listed as they are now: one the daily clean-up took a moment ago is gone.
+    kept = PendingUpload.objects.visible_to(request.user).filter(pk__in=[u.pk for u in kept])
+    return render(
+        request,
+        "tasks/task_form.html",
+        {"form": form, "kept_uploads": kept},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def pending_upload_download(request, pk: int):
+    """A file kept from a task form, for the person who sent it only."""
+    upload = get_pending_upload_for_user(request.user, pk)
+    return _file_response(upload.file, upload.name, upload.content_type)
 
 
 @login_required
@@ -416,11 +444,13 @@ def attachment_add(request, pk: int):
 @login_required
 def attachment_download(request, pk: int, attachment_pk: int):
     attachment = get_attachment_for_user(request.user, pk, attachment_pk)
+    return _file_response(attachment.file, attachment.name, attachment.content_type)
+
+
+def _file_response(file, name: str, content_type: str) -> FileResponse:
+    """A stored file as a download under the name it was sent with; never cached."""
     response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
+        file.open("rb"), as_attachment=True, filename=name, content_type=content_type
     )
     response["Cache-Control"] = "private, no-store"
     return response
