@@ -46,9 +46,12 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
 ):
     quote = tmp_path / "venue-quote.pdf"
     quote.write_bytes(QUOTE_PDF)
-    due = timezone.localdate(timezone=zoneinfo.ZoneInfo(owner.timezone)) + timedelta(days=3)
+    old_quote = tmp_path / "old-quote.pdf"
+    old_quote.write_bytes(QUOTE_PDF)
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(owner.timezone))
+    due = today + timedelta(days=3)
 
-    # Renard delegates the task with a checklist, a quote and a due time.
+    # Renard delegates the task with a checklist, two quotes and, by a slip, yesterday's date.
     log_in(page, owner, password)
     page.get_by_role("link", name="Delegate a task").click()
     expect(page.get_by_role("heading", name="Delegate a task")).to_be_visible()
@@ -56,11 +59,26 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
     page.get_by_label("Details").fill("Thirty people, **Friday evening**, close to Neenah.")
     page.get_by_label("Category").select_option(label="Scheduling")
     page.get_by_label("Priority").select_option(label="High")
-    page.get_by_label("Due date").fill(due.isoformat())
+    page.get_by_label("Due date").fill((today - timedelta(days=1)).isoformat())
     page.get_by_label("Due time").fill("17:00")
     page.get_by_label("Checklist").fill("\n".join(CHECKLIST))
-    page.get_by_label("Attachments").set_input_files(quote)
+    page.get_by_label("Attachments").set_input_files([quote, old_quote])
     page.get_by_role("button", name="Delegate").click()
+
+    # The form comes back with the error, its text as written and the quotes kept.
+    expect(page.get_by_text("The due time is in the past.")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value(TITLE)
+    kept = page.locator("#kept-uploads")
+    expect(kept).to_contain_text("Files kept from your last try")
+    expect(kept.get_by_role("link")).to_have_text(["venue-quote.pdf", "old-quote.pdf"])
+    screenshot(page, "10-task-form-kept-files")
+    # The old quote was a mistake: removing it leaves the rest of the form as it was.
+    kept.get_by_role("button", name="Remove old-quote.pdf").click()
+    expect(kept.get_by_role("link")).to_have_text(["venue-quote.pdf"])
+    expect(page.get_by_label("Title")).to_have_value(TITLE)
+    expect(page.get_by_label("Checklist")).to_have_value("\n".join(CHECKLIST))
+    page.get_by_label("Due date").fill(due.isoformat())
+    page.get_by_label("Title").press("Enter")  # Enter delegates, not the Remove button
 
     expect(page.get_by_role("alert")).to_contain_text(
         f"“{TITLE}” is delegated. You can stop thinking about it."
@@ -102,8 +120,16 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
     assert f"Rhonda Hayes needs your answer on “{TITLE}”: {QUESTION}" in waiting_mail[0].body
     assert task_url.removeprefix(live_server.url) in waiting_mail[0].body
 
+    # Renard's dashboard says one task waits on him; the tile opens it.
+    page.goto("/")
+    expect(page.locator('[data-stat="waiting"]')).to_have_text("1")
+    page.get_by_role("link", name="See what waits on you").click()
+    expect(page.get_by_label("Status")).to_have_value("waiting")
+    expect(page.locator(".list-group-item")).to_have_count(1)
+    page.get_by_role("link", name=TITLE).click()
+
     # Renard answers in the comment thread, which hands the task back to her.
-    page.reload()
+    expect(page).to_have_url(task_url)
     expect(status_badge(page)).to_have_text("Waiting on client")
     expect(page.locator("#question")).to_contain_text(f"Rhonda Hayes asks: “{QUESTION}”")
     with page.expect_download() as download:
@@ -116,6 +142,9 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
     expect(page.locator(".comment-body")).to_have_text([ANSWER])
     expect(page.get_by_role("alert")).to_contain_text("Your answer went to Rhonda Hayes")
     expect(page.locator("#question")).to_have_count(0)
+    answered_mail = [m for m in mailoutbox if m.subject == f"The client answered: {TITLE}"]
+    assert [m.to for m in answered_mail] == [[assistant.email]]
+    assert ANSWER in answered_mail[0].body
 
     # Rhonda sees the answer, ticks off the rest, logs her time and finishes.
     helper.reload()
@@ -195,3 +224,61 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
     thanks_mail = [m for m in mailoutbox if m.subject == f"You were thanked: {TITLE}"]
     assert [m.to for m in thanks_mail] == [[assistant.email]]
     assert f"Renard Bergstrom thanked you for “{TITLE}”: {THANKS}" in thanks_mail[0].body
+
+
+def test_assistant_in_another_zone_reads_due_times_on_both_clocks_and_times_from_her_queue(
+    live_server, page, owner, assistant, organization, password, log_in, screenshot
+):
+    from tasks import services
+    from tasks.models import RunningTimer
+    from tests.factories import TaskFactory
+
+    assistant.timezone = "America/Denver"
+    assistant.save()
+    client_zone, her_zone = organization.zone, zoneinfo.ZoneInfo(assistant.timezone)
+    day = timezone.localdate(timezone=client_zone) + timedelta(days=3)
+    due_at = datetime.combine(day, time(17), client_zone)
+    task = services.task_claim(
+        actor=assistant,
+        task=TaskFactory(organization=organization, created_by=owner, title=TITLE, due_at=due_at),
+    )
+    hers, theirs = due_at.astimezone(her_zone), due_at.astimezone(client_zone)
+    labelled = (
+        f"{hers:%a} {hers.day} {hers:%b}, {hers:%H:%M} {hers.tzname()} "
+        f"(client: {theirs:%H:%M} {theirs.tzname()})"
+    )
+    row = page.locator(f"#task-{task.pk}")
+
+    # Her queue gives the due time on her clock and on Renard's.
+    log_in(page, assistant, password)
+    page.goto("/tasks/queue/")
+    expect(row).to_contain_text(labelled)
+    expect(page.locator("#running-timer")).to_have_count(0)
+
+    # She starts the timer on the task; the queue shows it at its top and on the task's row.
+    row.get_by_role("link", name=TITLE).click()
+    page.get_by_role("button", name="Start timer").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Your timer is running on “{TITLE}”.")
+    page.goto("/tasks/queue/")
+    expect(page.locator("#running-timer")).to_contain_text(TITLE)
+    expect(row).to_contain_text("Your timer is running")
+    screenshot(page, "10-queue-with-timer-and-zones")
+
+    # A 62-second call logs one minute.
+    RunningTimer.objects.filter(assistant=assistant).update(
+        started_at=timezone.now() - timedelta(seconds=62)
+    )
+    page.locator("#running-timer").get_by_role("link", name=TITLE).click()
+    page.get_by_role("button", name="Stop and log").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Logged 1 minute on “{TITLE}”.")
+    expect(page.locator("#time-used")).to_have_text("1 min")
+
+    # A timer stopped at once logs nothing, and says so.
+    page.get_by_role("button", name="Start timer").click()
+    page.get_by_role("button", name="Stop and log").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Your timer ran for less than half a minute; nothing was logged."
+    )
+    expect(page.locator("#time-used")).to_have_text("1 min")
+    assert list(TimeEntry.objects.filter(task=task).values_list("minutes", flat=True)) == [1]
+    assert not RunningTimer.objects.exists()
