@@ -186,7 +186,7 @@ def _claim_kept_uploads(actor: User, kept_uploads: Iterable[PendingUpload]) -> l
 
 # How long a file sent with a task form that came back with an error is kept for its sender.
 PENDING_UPLOAD_LIFETIME = timedelta(days=1)
-PENDING_UPLOADS_PER_TICK = 500
+PENDING_UPLOADS_PER_BATCH = 500
 
 
 @transaction.atomic
@@ -240,13 +240,13 @@ def pending_uploads_clean(*, now: datetime | None = None) -> int:
             stale = list(
                 PendingUpload.objects.select_for_update(skip_locked=True)
                 .filter(created_at__lt=cutoff)
-                .order_by("created_at", "id")[:PENDING_UPLOADS_PER_TICK]
+                .order_by("created_at", "id")[:PENDING_UPLOADS_PER_BATCH]
             )
             for upload in stale:
                 upload.file.storage.delete(upload.file.name)
             PendingUpload.objects.filter(pk__in=[upload.pk for upload in stale]).delete()
         removed += len(stale)
-        if len(stale) < PENDING_UPLOADS_PER_TICK:
+        if len(stale) < PENDING_UPLOADS_PER_BATCH:
             return removed
 
 
