@@ -152,3 +152,12 @@ def test_make_runs_sqlite_lets_concurrent_writers_wait_their_turn(tmp_path):
     result = run([sys.executable, "-c", CONCURRENT_WRITERS], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["20", "wal", "[]"]
+
+
+def test_every_beat_tick_names_a_task_the_worker_knows(settings):
+    from vapportal.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "tasks.tasks.pending_uploads_dispatch" in scheduled
+    assert scheduled <= set(app.tasks)

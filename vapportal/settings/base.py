@@ -204,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
     "notification-digests": {"task": "tasks.tasks.notification_digests_dispatch", "schedule": 300},
     "checkins": {"task": "checkins.tasks.checkins_dispatch", "schedule": 60},
     "routine-trips": {"task": "travel.tasks.routines_dispatch", "schedule": 300},
+    "pending-uploads": {"task": "tasks.tasks.pending_uploads_dispatch", "schedule": 3600},
 }
 
 # The daily check-in. A delivery still queued this long after it was due lost its task and
