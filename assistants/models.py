@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 
@@ -38,6 +38,18 @@ class Authority(models.TextChoices):
 class EngagementQuerySet(models.QuerySet):
     def active(self) -> "EngagementQuerySet":
         return self.filter(ended_at__isnull=True)
+
+    def primary_first(self) -> "EngagementQuerySet":
+        """The primary assistant, then the backups, the longest engaged first. (Ordering by
+        `role` alone would put "backup" before "primary".)"""
+        primary = Case(When(role=Engagement.Role.PRIMARY, then=Value(0)), default=Value(1))
+        return self.order_by(primary, "started_on", "id")
+
+    def lead(self) -> "Engagement | None":
+        """Who does the client's work when nobody in particular was asked: the primary
+        assistant, or else the backup engaged longest, as long as their account is active."""
+        engaged = self.active().filter(assistant__is_active=True).select_related("assistant")
+        return engaged.primary_first().first()
 
     def visible_to(self, user) -> "EngagementQuerySet":
         """Admins see all; owners and managers their organization's; assistants their own."""

@@ -14,11 +14,7 @@ def is_engaged_assistant(user, organization: Organization) -> bool:
 
 
 def primary_assistant(organization: Organization):
-    engagement = (
-        Engagement.objects.active()
-        .filter(organization=organization)
-        .select_related("assistant")
-        .order_by("role", "started_on")
-        .first()
-    )
+    """Who is told about the client's pool work: its primary assistant, or while it has none
+    (or theirs is deactivated), the backup engaged longest."""
+    engagement = Engagement.objects.filter(organization=organization).lead()
     return engagement.assistant if engagement else None

@@ -57,14 +57,9 @@ def may_work_on(user: User, organization: Organization) -> bool:
 
 
 def travel_assistant(organization: Organization) -> User | None:
-    """The engaged assistant whose engagement grants travel: the primary one first."""
-    engagement = (
-        Engagement.objects.active()
-        .filter(organization=organization, can_book_travel=True)
-        .select_related("assistant")
-        .order_by("role", "started_on", "id")
-        .first()
-    )
+    """The engaged assistant whose engagement grants travel: the primary one if it does,
+    else the backup with travel engaged longest."""
+    engagement = Engagement.objects.filter(organization=organization, can_book_travel=True).lead()
     return engagement.assistant if engagement else None
 
 

@@ -1,13 +1,15 @@
 """Digests at 8:00 in each person's time zone, and reminders of work coming due."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from django.core import mail
 
 from tasks import notifications, services
 from tasks.models import Notification, Status
-from tests.factories import TaskFactory
+from tasks.permissions import primary_assistant
+from tests.factories import EngagementFactory, TaskFactory
 
 
 def test_a_digest_goes_out_once_after_eight_in_the_persons_timezone(
@@ -82,6 +84,47 @@ def test_unassigned_work_reminds_the_primary_assistant(owner, assistant, organiz
 
     assert notifications.due_reminders_dispatch(now=now) == 1
     assert Notification.objects.get(kind="due_soon").user == assistant
+
+
+@pytest.fixture
+def backup(organization, engagement):
+    """A backup assistant engaged with the client long before its primary one."""
+    return EngagementFactory(
+        organization=organization, role="backup", started_on=date(2020, 1, 6)
+    ).assistant
+
+
+def test_new_pool_work_is_announced_to_the_primary_assistant_not_the_backup(
+    owner, assistant, backup, organization
+):
+    task = services.task_create(actor=owner, organization=organization, title="Order the banners")
+
+    assert list(Notification.objects.filter(task=task).values_list("user", "kind")) == [
+        (assistant.pk, "new")
+    ]
+
+
+def test_pool_work_coming_due_reminds_the_primary_assistant_not_the_backup(
+    owner, assistant, backup, organization
+):
+    now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    with time_machine.travel(now - timedelta(days=1)):
+        TaskFactory(organization=organization, created_by=owner, due_at=now + timedelta(hours=1))
+
+    assert notifications.due_reminders_dispatch(now=now) == 1
+    assert Notification.objects.get(kind="due_soon").user == assistant
+
+
+def test_without_an_active_primary_the_backup_engaged_longest_is_told(engagement, organization):
+    newer = EngagementFactory(organization=organization, role="backup", started_on=date(2025, 3, 2))
+    longest = EngagementFactory(
+        organization=organization, role="backup", started_on=date(2024, 9, 9)
+    )
+    engagement.assistant.is_active = False
+    engagement.assistant.save()
+
+    assert primary_assistant(organization) == longest.assistant
+    assert newer.assistant != primary_assistant(organization)
 
 
 def test_finished_tasks_are_not_reminded(owner, assistant, organization):

@@ -134,6 +134,36 @@ def test_the_tick_makes_each_occurrence_in_the_lead_window_a_trip_for_the_assist
     assert Task.objects.count() == 1
 
 
+def test_the_booking_task_goes_to_the_primary_assistant_not_the_backup(
+    assistant, organization, routine
+):
+    EngagementFactory(organization=organization, role="backup", started_on=date(2020, 1, 6))
+
+    assert tick_at(chicago(2026, 2, 15, 6, 0)) == 1
+
+    assert Trip.objects.get().task.assignee == assistant
+
+
+def test_a_primary_without_travel_leaves_the_booking_to_the_backup_engaged_longest(
+    engagement, organization, routine
+):
+    take_away_travel(engagement)
+    EngagementFactory(organization=organization, role="backup", started_on=date(2025, 5, 4))
+    longest = EngagementFactory(
+        organization=organization, role="backup", started_on=date(2023, 8, 1)
+    )
+    EngagementFactory(
+        organization=organization,
+        role="backup",
+        started_on=date(2021, 1, 4),
+        can_book_travel=False,
+    )
+
+    assert tick_at(chicago(2026, 2, 15, 6, 0)) == 1
+
+    assert Trip.objects.get().task.assignee == longest.assistant
+
+
 def test_nothing_outside_the_lead_window_is_made(routine):
     # 5 February: 3 February is gone, 3 March is 26 days away (beyond the 21).
     assert tick_at(chicago(2026, 2, 5, 6, 0)) == 0
