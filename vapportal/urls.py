@@ -18,3 +18,6 @@ urlpatterns = [
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A refusal is a 404, whichever view raised it (DESIGN: "never a 403 that confirms it exists").
+handler403 = "vapportal.views.refused"

@@ -1,10 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.defaults import page_not_found
 
 from accounts.models import Invitation, User
 from assistants.models import Engagement
@@ -15,6 +16,13 @@ from travel.dashboards import travel_dashboard
 
 from .celery import app as celery_app
 from .models import AuditEvent
+
+
+def refused(request, exception=None):
+    """Every PermissionDenied a view lets out ends here (`handler403`) as the very 404 a
+    missing object gets, so a refusal never confirms that the object exists. (A failed CSRF
+    check has its own view and stays a 403.)"""
+    return page_not_found(request, Http404())
 
 
 @login_required

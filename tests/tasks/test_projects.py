@@ -129,12 +129,12 @@ def test_a_target_date_in_the_past_is_a_form_error_and_stores_nothing(
 def test_an_assistant_cannot_start_a_project(client_for, assistant, organization, owner):
     client = client_for(assistant)
 
-    assert client.get(NEW).status_code == 403
+    assert client.get(NEW).status_code == 404
     response = client.post(
         NEW, {"organization": organization.pk, "title": "Evaluations", "owner": owner.pk}
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not Project.objects.exists()
 
 
@@ -282,7 +282,7 @@ def test_an_assistant_cannot_approve_a_milestone(client_for, assistant, hiring, 
         reverse("tasks:milestone_approve", args=[hiring.project.pk, hiring.pk])
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     hiring.refresh_from_db()
     assert (hiring.approved_by, hiring.approved_at) == (None, None)
     assert not AuditEvent.objects.filter(action="milestone.approved").exists()
@@ -380,10 +380,10 @@ def test_an_assistant_cannot_edit_the_project(client_for, assistant, owner, proj
     client = client_for(assistant)
     url = reverse("tasks:project_edit", args=[project.pk])
 
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 404
     response = client.post(url, {"title": "Renamed", "owner": owner.pk})
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     project.refresh_from_db()
     assert project.title == "Employee evaluations"
 
@@ -427,7 +427,7 @@ def test_an_assistant_cannot_cancel_a_project(client_for, assistant, project):
 
     response = client_for(assistant).post(reverse("tasks:project_cancel", args=[project.pk]))
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     project.refresh_from_db()
     task.refresh_from_db()
     assert (project.state, task.status) == (Project.State.ACTIVE, Status.NEW)

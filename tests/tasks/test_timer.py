@@ -219,7 +219,7 @@ def test_a_timer_still_running_when_the_task_closed_can_be_stopped(client_for, a
 def test_owners_cannot_start_a_timer(client_for, owner, task):
     response = press(client_for(owner), "timer_start", task)
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not RunningTimer.objects.exists()
 
 
