@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from clients.models import Organization
 from vapportal.emails import email_queue
 
 from .models import DigestRun, Notification, Task
@@ -28,8 +29,10 @@ def notify(
     """Records the notification once; mails it now if the person wants mail right away.
     `detail` is plain text the email quotes in full, below `text`.
 
-    Returns None when the same notification was recorded before."""
-    if user is None or not user.is_active:
+    Only people who still work on the task's client hear about it: its owners and managers
+    and its engaged assistants. Returns None when the person is not one of them, or when the
+    same notification was recorded before."""
+    if user is None or not user.is_active or not _works_on(user, task.organization_id):
         return None
     try:
         with transaction.atomic():
@@ -43,6 +46,19 @@ def notify(
     elif user.notify == User.Notify.NEVER:
         Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
     return notification
+
+
+def _works_on(user: User, organization_id: int) -> bool:
+    return Organization.objects.worked_in_by(user).filter(pk=organization_id).exists()
+
+
+def notifications_withdraw(*, user: User, organization: Organization) -> int:
+    """Drops what the person was still to be told about the client's tasks (their digest's
+    waiting items): they no longer work on it. Returns how many were dropped."""
+    deleted, _ = Notification.objects.filter(
+        user=user, task__organization=organization, sent_at__isnull=True
+    ).delete()
+    return deleted
 
 
 def _send_now(notification: Notification) -> None:
@@ -97,6 +113,8 @@ def digest_send(*, user: User, now: datetime) -> bool:
     items = list(
         Notification.objects.select_for_update(skip_locked=True)
         .filter(user=user, sent_at__isnull=True, created_at__lte=now)
+        # Nothing about a client the person has stopped working on.
+        .filter(task__organization__in=Organization.objects.worked_in_by(user))
         .select_related("task")
         .order_by("created_at", "id")
     )

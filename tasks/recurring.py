@@ -634,6 +634,46 @@ def recurring_task_restore(*, actor: User, rule: RecurringTask, occurrence: str)
     return rule
 
 
+def rules_assigned_to(assistant: User, organizations: Iterable[Organization]):
+    """The rules not ended whose occurrences go to the assistant, on those clients."""
+    return RecurringTask.objects.filter(
+        assignee=assistant, organization__in=list(organizations), ended_at__isnull=True
+    )
+
+
+def recurring_tasks_hand_over(
+    *,
+    actor: User,
+    from_assistant: User,
+    to_assistant: User | None,
+    organizations: Iterable[Organization],
+    reason: str = "",
+) -> list[RecurringTask]:
+    """Rules whose occurrences went to the old assistant give them to the new one, or to
+    the pool when nobody takes over (the engagement ended), so no occurrence waits for
+    someone who has left and the rule can be edited again."""
+    moved = []
+    rules = (
+        rules_assigned_to(from_assistant, organizations)
+        .select_for_update(of=("self",))
+        .select_related("organization")
+        .order_by("pk")
+    )
+    for rule in rules:
+        rule.assignee = to_assistant
+        rule.save(update_fields=["assignee", "updated_at"])
+        goes_to = f"go to {to_assistant}" if to_assistant else "fall to the pool"
+        audit_record(
+            actor=actor,
+            action="recurring_task.handed_over",
+            summary=f"The tasks of the recurring task “{rule.title}” now {goes_to}, "
+            f"no longer to {from_assistant}" + (f": {reason}" if reason else ""),
+            organization=rule.organization,
+        )
+        moved.append(rule)
+    return moved
+
+
 # The beat tick.
 
 

@@ -652,16 +652,48 @@ def task_thank(*, actor: User, task: Task, note: str) -> Acknowledgement:
     return thanks
 
 
+def open_tasks_of(assistant: User, organizations: Iterable[Organization]):
+    """The assistant's open tasks on those clients: what a hand-over or the end of an
+    engagement moves."""
+    return Task.objects.filter(
+        assignee=assistant, organization__in=list(organizations), status__in=OPEN_STATUSES
+    )
+
+
 def tasks_hand_over(
-    *, actor: User, from_assistant: User, to_assistant: User, organizations: Iterable[Organization]
-) -> int:
-    """Open tasks of the handed-over clients follow the new assistant."""
-    moved = 0
-    for task in Task.objects.select_for_update().filter(
-        assignee=from_assistant, organization__in=list(organizations), status__in=OPEN_STATUSES
-    ):
+    *,
+    actor: User,
+    from_assistant: User,
+    to_assistant: User | None,
+    organizations: Iterable[Organization],
+    reason: str = "",
+) -> list[Task]:
+    """Open tasks of those clients follow the new assistant, as they stand; with nobody to
+    take them (`to_assistant` None: the engagement ended) they go back to the pool, new
+    again, for whoever takes them next. Each gets a line on its timeline."""
+    moved = []
+    tasks = open_tasks_of(from_assistant, organizations).select_for_update().order_by("pk")
+    for task in tasks:
+        source = task.status
         task.assignee = to_assistant
-        task.save(update_fields=["assignee", "updated_at"])
-        _event(task, actor, TaskEvent.Kind.HANDED_OVER, f"from {from_assistant} to {to_assistant}")
-        moved += 1
+        if to_assistant is None:
+            task.status = Status.NEW
+            task.save(update_fields=["assignee", "status", "updated_at"])
+            _event(
+                task,
+                actor,
+                TaskEvent.Kind.MOVED,
+                f"Back to the pool: {reason}" if reason else "Back to the pool",
+                from_status=source,
+                to_status=Status.NEW,
+            )
+        else:
+            task.save(update_fields=["assignee", "updated_at"])
+            _event(
+                task,
+                actor,
+                TaskEvent.Kind.HANDED_OVER,
+                f"from {from_assistant} to {to_assistant}",
+            )
+        moved.append(task)
     return moved

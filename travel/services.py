@@ -11,6 +11,7 @@ from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from accounts.models import User
 from assistants.models import Engagement
 from clients.models import Membership, Organization
 from tasks import services as task_services
+from tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
 from tasks.models import Category, Priority
 from tasks.models import Status as TaskStatus
 from tasks.recurring import RecurringError, rrule_validate
@@ -594,6 +596,47 @@ def _tell_traveler(trip: Trip, lines: list[str], *, cancelled: bool = False) -> 
 
 def _live_segments(trip: Trip):
     return trip.segments.exclude(status=Segment.Status.CANCELLED).order_by("start_at", "id")
+
+
+# Trips being planned or waiting for the owner, whose booking is still someone's work.
+UNBOOKED = (Status.REQUESTED, Status.PLANNING, Status.AWAITING_APPROVAL)
+
+
+def trips_in_hand(assistant: User, organizations):
+    """The unbooked trips of those clients that the assistant booked (and the owner has yet
+    to approve) or whose booking task is theirs: what a hand-over moves."""
+    return Trip.objects.filter(organization__in=list(organizations), status__in=UNBOOKED).filter(
+        Q(booked_by=assistant) | Q(task__assignee=assistant, task__status__in=OPEN_TASK_STATUSES)
+    )
+
+
+def trips_hand_over(
+    *,
+    actor: User,
+    from_assistant: User,
+    to_assistant: User | None,
+    organizations,
+    reason: str = "",
+) -> list[Trip]:
+    """Unbooked trips follow the new assistant (their booking task moves with the tasks): the
+    owner's approval then completes the new assistant's task, and a decline is mailed to
+    them. With nobody taking over, the trip no longer names a booker, so nobody who has left
+    is mailed about it; each trip's timeline says so."""
+    moved = []
+    # A trip has one booking task, so the join repeats no trip.
+    trips = trips_in_hand(from_assistant, organizations).select_for_update(of=("self",))
+    for trip in trips.order_by("pk"):
+        if trip.booked_by_id == from_assistant.pk:
+            trip.booked_by = to_assistant
+            trip.save(update_fields=["booked_by", "updated_at"])
+        note = (
+            f"Handed over from {from_assistant} to {to_assistant}"
+            if to_assistant
+            else f"{from_assistant} no longer works on it" + (f": {reason}" if reason else "")
+        )
+        _event(trip, actor, trip.status, note)
+        moved.append(trip)
+    return moved
 
 
 # Routine trips ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -683,8 +684,23 @@ def message_file(
     return message
 
 
-def hand_over(*, from_assistant: User, to_assistant: User, organizations) -> int:
-    """Conversations and pending drafts of the handed-over clients follow the new assistant."""
-    return Message.objects.filter(organization__in=organizations, handled_by=from_assistant).update(
+def conversations_handled_by(assistant: User, organizations) -> list[Message]:
+    """The conversations (each thread's first message) on those clients that the assistant
+    answers for."""
+    roots = (
+        Message.objects.filter(organization__in=list(organizations), handled_by=assistant)
+        .annotate(root=Coalesce("thread", "pk"))
+        .values("root")
+    )
+    return list(Message.objects.filter(pk__in=roots).select_related("organization", "vendor"))
+
+
+def hand_over(*, from_assistant: User, to_assistant: User | None, organizations) -> list[Message]:
+    """Conversations and pending drafts of the handed-over clients follow the new assistant;
+    with nobody taking over (the engagement ended) they are nobody's, so a reply lands in the
+    pool. Returns the conversations that moved."""
+    conversations = conversations_handled_by(from_assistant, organizations)
+    Message.objects.filter(organization__in=list(organizations), handled_by=from_assistant).update(
         handled_by=to_assistant
     )
+    return conversations

@@ -79,7 +79,10 @@ def test_hand_over_moves_every_client_with_its_authority(
         actor=admin_user, from_assistant=rhonda, to_assistant=marcus
     )
 
-    assert moved == 2
+    assert [client.organization for client in moved.clients] == [
+        engagement.organization,
+        other_organization,
+    ]
     assert not Engagement.objects.active().filter(assistant=rhonda).exists()
     taken = {e.organization: e for e in Engagement.objects.active().filter(assistant=marcus)}
     assert taken[engagement.organization].role == "primary"
