@@ -6,18 +6,8 @@ app_name = "staff"
 
 urlpatterns = [
     path("", views.accounts, name="accounts"),
-    path(
-        "accounts/<int:pk>/deactivate/",
-        views.account_set_active,
-        {"active": False},
-        name="deactivate",
-    ),
-    path(
-        "accounts/<int:pk>/reactivate/",
-        views.account_set_active,
-        {"active": True},
-        name="reactivate",
-    ),
+    path("accounts/<int:pk>/deactivate/", views.account_deactivate, name="deactivate"),
+    path("accounts/<int:pk>/reactivate/", views.account_reactivate, name="reactivate"),
     path("invitations/", views.invitations, name="invitations"),
     path("invitations/new/", views.invitation_new, name="invitation_new"),
     path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),

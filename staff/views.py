@@ -10,14 +10,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
-from accounts.forms import InvitationForm
 from accounts.models import Invitation, User
 from assistants import services as engagement_services
 from assistants.models import Engagement
 from clients.models import Membership
 from vapportal.models import AuditEvent
 
-from .forms import EngagementAuthorityForm, EngagementForm, HandOverForm
+from .forms import EngagementAuthorityForm, EngagementForm, HandOverForm, StaffInvitationForm
 
 PAGE_SIZE = 50
 
@@ -53,15 +52,44 @@ def accounts(request):
 
 @staff_required
 @require_POST
-def account_set_active(request, pk: int, active: bool):
+def account_reactivate(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     try:
-        account_services.user_set_active(actor=request.user, user=user, active=active)
+        account_services.user_set_active(actor=request.user, user=user, active=True)
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{user} was {'reactivated' if active else 'deactivated'}.")
+        messages.success(request, f"{user} was reactivated.")
     return redirect("staff:accounts")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def account_deactivate(request, pk: int):
+    """GET asks to confirm and says what deactivating does; POST does it."""
+    user = get_object_or_404(User.objects.select_related("assistant_profile"), pk=pk)
+    if request.method == "POST":
+        try:
+            account_services.user_set_active(actor=request.user, user=user, active=False)
+        except ValueError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{user} was deactivated.")
+        return redirect("staff:accounts")
+    if not user.is_active:
+        messages.info(request, f"{user} is already deactivated.")
+        return redirect("staff:accounts")
+    engagements = Engagement.objects.active().filter(assistant=user).select_related("organization")
+    return render(
+        request,
+        "staff/account_deactivate.html",
+        {
+            "account": user,
+            "engagements": engagements,
+            "open_tasks": user.assigned_tasks.open().count() if engagements else 0,
+            "memberships": user.memberships.select_related("organization"),
+        },
+    )
 
 
 @staff_required
@@ -75,7 +103,7 @@ def invitations(request):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def invitation_new(request):
-    form = InvitationForm(request.POST or None)
+    form = StaffInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation = account_services.invitation_create(actor=request.user, **form.cleaned_data)
         messages.success(request, f"An invitation is on its way to {invitation.email}.")
@@ -163,29 +191,55 @@ def engagement_edit(request, pk: int):
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def engagement_end(request, pk: int):
-    engagement = get_object_or_404(Engagement, pk=pk)
-    engagement_services.engagement_end(actor=request.user, engagement=engagement)
-    messages.success(request, f"{engagement} has ended.")
-    return redirect("staff:engagements")
+    """GET asks to confirm and says what goes back to the pool; POST ends the engagement."""
+    engagement = get_object_or_404(
+        Engagement.objects.select_related("assistant", "organization"), pk=pk
+    )
+    if request.method == "POST":
+        moved = engagement_services.engagement_end(actor=request.user, engagement=engagement)
+        messages.success(
+            request,
+            f"{engagement.assistant}'s engagement with {engagement.organization} has ended"
+            + (f"; back to the pool: {moved.describe()}." if moved.clients else "."),
+        )
+        return redirect("staff:engagements")
+    if not engagement.is_active:
+        messages.info(request, f"{engagement} has already ended.")
+        return redirect("staff:engagements")
+    return render(
+        request,
+        "staff/engagement_end.html",
+        {
+            "engagement": engagement,
+            "work": engagement_services.engagement_end_preview(engagement=engagement),
+        },
+    )
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def hand_over(request):
-    form = HandOverForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """The form; then, with the two assistants chosen (GET), the confirm page with what will
+    move; its POST hands over, and the page says what moved."""
+    if request.method == "POST":
+        data = request.POST
+    else:  # the form sends both; a link from another page may name the first alone
+        data = request.GET if "to_assistant" in request.GET else None
+    form = HandOverForm(data, initial={"from_assistant": request.GET.get("from_assistant")})
+    if form.is_valid():
         source, target = form.cleaned_data["from_assistant"], form.cleaned_data["to_assistant"]
         try:
-            count = engagement_services.engagements_hand_over(
-                actor=request.user, from_assistant=source, to_assistant=target
-            )
+            if request.method == "POST":
+                moved = engagement_services.engagements_hand_over(
+                    actor=request.user, from_assistant=source, to_assistant=target
+                )
+                return render(request, "staff/hand_over_done.html", {"work": moved})
+            work = engagement_services.hand_over_preview(from_assistant=source, to_assistant=target)
+            return render(request, "staff/hand_over_confirm.html", {"form": form, "work": work})
         except engagement_services.EngagementError as error:
             form.add_error(None, str(error))
-        else:
-            messages.success(request, f"{count} client(s) handed over from {source} to {target}.")
-            return redirect("staff:audit")
     return render(request, "staff/hand_over.html", {"form": form})
 
 

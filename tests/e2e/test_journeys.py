@@ -29,7 +29,7 @@ def test_admin_invites_an_owner_who_joins_and_lands_on_the_dashboard(
     page.get_by_label("Email").fill("Renard@BergstromCars.example")
     page.get_by_label("Name (optional)").fill("Renard Bergstrom")
     page.get_by_label("Role").select_option(label="Owner")
-    page.get_by_label("Organization").select_option(label="Bergstrom Cars")
+    page.get_by_label("Organization").select_option(label="Bergstrom Cars (bergstrom-cars)")
     page.get_by_role("button", name="Send invitation").click()
 
     expect(page).to_have_url(f"{live_server.url}/staff/invitations/")

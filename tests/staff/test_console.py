@@ -275,17 +275,18 @@ def test_hand_over_in_the_console_moves_the_work_and_shows_in_the_audit_trail(
     client_for, admin_user, engagement
 ):
     marcus = AssistantFactory(full_name="Marcus Webb")
+    client = client_for(admin_user)
 
-    response = client_for(admin_user).post(
+    response = client.post(
         reverse("staff:hand_over"),
         {"from_assistant": engagement.assistant.pk, "to_assistant": marcus.pk},
-        follow=True,
     )
 
+    assert response.status_code == 200
+    assert "1 client handed over from Rhonda Hayes to Marcus Webb." in response.content.decode()
     assert Engagement.objects.active().get().assistant == marcus
-    assert (
-        "Handed Bergstrom Cars over from Rhonda Hayes to Marcus Webb" in response.content.decode()
-    )
+    audit = client.get(reverse("staff:audit")).content.decode()
+    assert "Handed Bergstrom Cars over from Rhonda Hayes to Marcus Webb: no open tasks" in audit
 
 
 def test_hand_over_to_the_same_assistant_is_a_form_error(client_for, admin_user, engagement):
