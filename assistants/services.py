@@ -121,7 +121,7 @@ class WorkMoved:
         return self._all("conversations")
 
     def describe(self) -> str:
-        """In words: “3 open tasks, 1 recurring task, no trips and 2 conversations”."""
+        """In words: “3 open tasks, 1 recurring task, no trips and 2 vendor conversations”."""
         parts = [
             _count(len(self.tasks), "open task"),
             _count(len(self.recurring_tasks), "recurring task"),
@@ -152,6 +152,7 @@ def _work(
 
 def _work_in_hand(assistant: User, organizations: list[Organization]) -> list[ClientWork]:
     """What the assistant holds on those clients now, moving nothing."""
+    # A foundation app imports the feature apps only where it asks them for their part.
     from tasks.recurring import rules_assigned_to
     from tasks.services import open_tasks_of
     from travel.services import trips_in_hand
