@@ -37,6 +37,9 @@ urlpatterns = [
     path("tests/broken/", broken),
 ]
 
+# The portal's own 403 handler, which answers a refusal with the not-found page.
+handler403 = "vapportal.views.refused"
+
 pytestmark = [pytest.mark.urls(__name__)]
 
 
@@ -79,12 +82,13 @@ def test_another_organizations_object_gets_the_same_404_page(client_for, outside
     assert DASHBOARD_LINK in response.content.decode()
 
 
-def test_refused_action_gives_the_403_page_with_the_way_back(client_for, owner):
+def test_refused_action_gives_the_404_page_with_the_way_back(client_for, owner):
+    """A refusal does not confirm that what was refused exists: it is the not-found page."""
     response = client_for(owner).get("/tests/forbidden/")
 
     html = response.content.decode()
-    assert response.status_code == 403
-    assert "You cannot do that" in html
+    assert response.status_code == 404
+    assert _template_names(response)[:2] == ["404.html", "error.html"]
     assert DASHBOARD_LINK in html
 
 
