@@ -28,7 +28,8 @@ class TeamMemberForm(forms.ModelForm):
 class RosterImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: name, email, location. At most 1 MB.",
+        help_text="Columns: name, email, location, separated by commas, semicolons or tabs "
+        "(a CSV as Excel or Google Sheets saves it). At most 1 MB.",
     )
 
     def clean_file(self):

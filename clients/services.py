@@ -1,5 +1,3 @@
-import csv
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -8,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import User
 from vapportal.audit import audit_record
+from vapportal.csv_import import CSVFileError, csv_read
 
 from .models import Organization, TeamMember
 
@@ -130,37 +129,21 @@ def roster_import_csv(
 
 def _parse_roster_csv(content: bytes) -> list[RosterRow]:
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RosterImportError("The file is not UTF-8 text. Save it as CSV (UTF-8).") from error
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [column for column in ROSTER_COLUMNS[:2] if column not in header]
-    if missing:
-        raise RosterImportError(
-            "The first line must name the columns name, email and location; "
-            f"missing: {', '.join(missing)}."
+        table = csv_read(content, expected=ROSTER_COLUMNS, required=ROSTER_COLUMNS[:2])
+    except CSVFileError as error:
+        raise RosterImportError(str(error)) from error
+    rows = [
+        RosterRow(
+            line=record.line,
+            name=record.get("name"),
+            email=record.get("email").lower(),
+            location=record.get("location"),
         )
-    reader.fieldnames = header
-    rows = []
-    try:
-        for record in reader:
-            if not any(
-                (value or "").strip() for value in record.values() if isinstance(value, str)
-            ):
-                continue
-            rows.append(
-                RosterRow(
-                    line=reader.line_num,
-                    name=(record.get("name") or "").strip(),
-                    email=(record.get("email") or "").strip().lower(),
-                    location=(record.get("location") or "").strip(),
-                )
-            )
-            if len(rows) > ROSTER_MAX_ROWS:
-                raise RosterImportError(f"The file has more than {ROSTER_MAX_ROWS} rows.")
-    except csv.Error as error:
-        raise RosterImportError(f"The file is not valid CSV: {error}.") from error
+        for record in table.records
+        if not record.is_blank
+    ]
+    if len(rows) > ROSTER_MAX_ROWS:
+        raise RosterImportError(f"The file has more than {ROSTER_MAX_ROWS} rows.")
     if not rows:
         raise RosterImportError("The file has no rows below its header.")
     return rows

@@ -44,7 +44,8 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: name, category, website, status, contact_name, contact_email, "
-        "contact_phone, contact_role.",
+        "contact_phone, contact_role, separated by commas, semicolons or tabs (a CSV as Excel "
+        "or Google Sheets saves it). At most 1 MB.",
     )
 
 

@@ -1,10 +1,8 @@
 """Every write about vendors: the directory, who may write to whom as the owner, writing and
 approving messages, replies coming in, the correspondence log, and hand-over."""
 
-import csv
 import email
 import email.policy
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +24,7 @@ from tasks.models import Category, Priority, Task, TaskEvent
 from tasks.uploads import attachment_content_type
 from vapportal import links
 from vapportal.audit import audit_record
+from vapportal.csv_import import CSVFileError, csv_read
 from vapportal.emails import email_queue, email_queue_written
 
 from .models import AuthorityChange, Contact, Message, Vendor, VendorDocument, VendorSettings
@@ -198,7 +197,16 @@ class ImportReport:
         return sum(1 for row in self.rows if row.outcome == outcome)
 
 
-IMPORT_COLUMNS = ("name", "category", "website", "status", "contact_name", "contact_email")
+IMPORT_COLUMNS = (
+    "name",
+    "category",
+    "website",
+    "status",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contact_role",
+)
 
 
 def vendors_import_csv(*, actor: User, organization: Organization, content: bytes) -> ImportReport:
@@ -210,21 +218,17 @@ def vendors_import_csv(*, actor: User, organization: Organization, content: byte
     if len(content) > 1024 * 1024:
         raise VendorError("The file is larger than 1 MB.")
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise VendorError("The file is not UTF-8 text.") from error
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    if "name" not in header:
-        raise VendorError("The first line must name the columns, with at least “name”.")
+        table = csv_read(content, expected=IMPORT_COLUMNS, required=("name",))
+    except CSVFileError as error:
+        raise VendorError(str(error)) from error
     report = ImportReport()
-    for line, raw in enumerate(reader, start=2):
-        row = ImportRow(line=line, name=(raw.get("name") or "").strip())
+    for record in table.records:
+        row = ImportRow(line=record.line, name=record.get("name"))
         report.rows.append(row)
-        if None in raw:  # DictReader keeps cells beyond the header under None
+        if record.extra_cells:
             row.outcome, row.reason = "rejected", "The row has more cells than the header."
             continue
-        data = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
+        data = record.values
         try:
             with transaction.atomic():
                 row.outcome = _import_row(actor, organization, data)

@@ -63,19 +63,54 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(
     assert TeamMember.objects.count() == 1
 
 
-def test_a_file_without_the_columns_changes_nothing(client_for, owner, organization):
+def test_a_file_without_the_columns_says_what_it_found_and_changes_nothing(
+    client_for, owner, organization
+):
     response = upload(client_for(owner), organization, b"who,where\nDana,Neenah\n")
 
     assert response.status_code == 400
-    assert "missing: name, email" in response.content.decode()
+    assert response.context["form"].errors["file"] == [
+        "The first line must name the columns name, email, location; it names “who”, “where” "
+        "(missing: name, email)."
+    ]
     assert not TeamMember.objects.exists()
+
+
+def test_a_roster_excel_saved_as_csv_utf8_with_semicolons_is_imported(
+    client_for, owner, organization
+):
+    excel = (
+        "\ufeffName;Email;Location\r\n"
+        "Dana Kowalski;dana@bergstromcars.example;Neenah dealership\r\n"
+        "Tom Brandt;tom@bergstromcars.example;Appleton dealership\r\n"
+    ).encode()
+
+    response = upload(client_for(owner), organization, excel)
+
+    assert response.status_code == 200
+    assert [row.outcome for row in response.context["report"].rows] == ["added", "added"]
+    assert set(TeamMember.objects.values_list("name", "email", "location")) == {
+        ("Dana Kowalski", "dana@bergstromcars.example", "Neenah dealership"),
+        ("Tom Brandt", "tom@bergstromcars.example", "Appleton dealership"),
+    }
+
+
+def test_a_roster_excel_saved_as_plain_csv_on_windows_keeps_its_accents(
+    client_for, owner, organization
+):
+    windows = "name;email;location\r\nRenée Müller;renee@bergstromcars.example;Neenah\r\n"
+
+    response = upload(client_for(owner), organization, windows.encode("cp1252"))
+
+    assert [row.outcome for row in response.context["report"].rows] == ["added"]
+    assert TeamMember.objects.get().name == "Renée Müller"
 
 
 def test_a_file_that_is_not_text_changes_nothing(client_for, owner, organization):
     response = upload(client_for(owner), organization, b"\x89PNG\r\n\x1a\n\xff\xfe\x00binary")
 
     assert response.status_code == 400
-    assert "not UTF-8" in response.content.decode()
+    assert "Save it from the spreadsheet as “CSV UTF-8" in response.content.decode()
     assert not TeamMember.objects.exists()
 
 

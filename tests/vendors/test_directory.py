@@ -157,16 +157,19 @@ def test_csv_import_name_with_a_line_break_is_rejected(client_for, owner, organi
 @pytest.mark.parametrize(
     ("content", "error"),
     [
-        (("name,category\nCafé Müller,Coffee\n").encode("latin-1"), "not UTF-8"),
-        (b"Northside Tires,Tires\nAcme Glass,Glass\n", "name the columns"),
+        (b"name,category\n\x81\x8d broken\n", "Save it from the spreadsheet as “CSV UTF-8"),
+        (
+            b"Northside Tires,Tires\nAcme Glass,Glass\n",
+            "it names “Northside Tires”, “Tires” (missing: name)",
+        ),
         (
             (HEADER + "Northside Tires,Tires,,,,,,\n" * 40_000).encode(),
             "larger than 1 MB",
         ),
     ],
-    ids=["not-utf8", "no-header", "over-1mb"],
+    ids=["not-text", "no-header", "over-1mb"],
 )
-def test_a_csv_that_is_not_utf8_has_no_header_or_is_too_big_changes_nothing(
+def test_a_csv_that_is_not_text_has_no_header_or_is_too_big_changes_nothing(
     client_for, owner, organization, vendor, content, error
 ):
     response = import_csv(client_for(owner), organization, content)
@@ -176,6 +179,23 @@ def test_a_csv_that_is_not_utf8_has_no_header_or_is_too_big_changes_nothing(
     assert error in " ".join(response.context["form"].errors["file"])
     assert list(Vendor.objects.values_list("name", flat=True)) == [vendor.name]
     assert not Contact.objects.exists()
+
+
+def test_csv_import_reads_a_file_excel_saved_with_semicolons_in_utf8_or_windows_text(
+    client_for, owner, organization
+):
+    utf8 = ("\ufeff" + HEADER.replace(",", ";") + "Café Müller;Coffee;;;;;;\r\n").encode()
+    windows = (HEADER.replace(",", ";") + "Brücke Tires;Tires;;;;;;\r\n").encode("cp1252")
+    client = client_for(owner)
+
+    for content in (utf8, windows):
+        response = import_csv(client, organization, content)
+        assert [row.outcome for row in response.context["report"].rows] == ["added"]
+
+    assert sorted(Vendor.objects.values_list("name", "category")) == [
+        ("Brücke Tires", "Tires"),
+        ("Café Müller", "Coffee"),
+    ]
 
 
 def test_csv_import_into_another_organization_is_not_found(
