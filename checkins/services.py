@@ -817,24 +817,33 @@ def earlier_deliveries(delivery: Delivery, limit: int = 20) -> list[tuple[Delive
     return [(row, archive_token(row.pk)) for row in earlier]
 
 
-STATUS_PROGRESS = [
-    Status.DRAFT,
-    Status.AWAITING_APPROVAL,
-    Status.SCHEDULED,
-    Status.SENDING,
-    Status.SENT,
-]
+# How far along a check-in of the day is, for the dashboard: one that went out (or is going
+# out) says more than one scheduled, which says more than a draft.
+DAY_STAGE = {
+    Status.DRAFT: 0,
+    Status.AWAITING_APPROVAL: 0,
+    Status.SCHEDULED: 1,
+    Status.SENDING: 2,
+    Status.SENT: 2,
+}
 
 
 @dataclass
 class TodaysCheckIn:
-    checkin: CheckIn | None  # the furthest along of today's, with its delivery counts
+    checkin: CheckIn | None  # the latest of today's furthest along, with its delivery counts
     send_day: bool
+
+
+def _day_rank(checkin: CheckIn) -> tuple:
+    moment = checkin.sent_at or checkin.send_at or checkin.created_at
+    return (DAY_STAGE[checkin.status], moment, checkin.pk)
 
 
 def todays_checkins(organizations) -> dict[int, TodaysCheckIn]:
     """For the owner's dashboard: each organization's check-in for today (written, scheduled
-    or sent, with how many recipients it reached) and whether today is a check-in day."""
+    or sent, with how many recipients it reached) and whether today is a check-in day. Of
+    several, the latest of those furthest along: a second one sent in the evening is the one
+    the team read last."""
     now = timezone.now()
     days = {o.pk: timezone.localdate(now, timezone=o.zone) for o in organizations}
     if not days:
@@ -851,9 +860,7 @@ def todays_checkins(organizations) -> dict[int, TodaysCheckIn]:
         CheckIn.objects.filter(condition).exclude(status=Status.CANCELLED).with_delivery_counts()
     ):
         current = best.get(checkin.organization_id)
-        if current is None or STATUS_PROGRESS.index(checkin.status) >= STATUS_PROGRESS.index(
-            current.status
-        ):
+        if current is None or _day_rank(checkin) > _day_rank(current):
             best[checkin.organization_id] = checkin
     send_days = {
         row.organization_id: row

@@ -159,3 +159,58 @@ def test_a_bounced_address_is_flagged_on_the_roster_and_left_out_until_it_change
     )
     ann.refresh_from_db()
     assert ann.bounced_at is None
+
+
+THURSDAY_IN_CHICAGO = ZoneInfo("America/Chicago")
+
+
+def send_now(owner, organization, subject, when, capture):
+    with time_machine.travel(when, tick=False), capture(execute=True):
+        return services.checkin_write(
+            actor=owner,
+            organization=organization,
+            content=content(subject=subject),
+            action="send_now",
+        )
+
+
+def test_the_dashboard_shows_the_latest_check_in_sent_today_not_the_first(
+    client_for, owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
+):
+    early = datetime(2026, 12, 3, 7, 0, tzinfo=THURSDAY_IN_CHICAGO)
+    morning = datetime(2026, 12, 3, 7, 45, tzinfo=THURSDAY_IN_CHICAGO)
+    evening = datetime(2026, 12, 3, 19, 18, tzinfo=THURSDAY_IN_CHICAGO)
+    with time_machine.travel(early, tick=False):
+        thanks = services.checkin_write(
+            actor=owner, organization=organization, content=content(subject="Evening thanks")
+        )
+    send_now(owner, organization, "Morning note", morning, django_capture_on_commit_callbacks)
+    with time_machine.travel(evening, tick=False), django_capture_on_commit_callbacks(execute=True):
+        services.checkin_schedule(actor=owner, checkin=thanks)
+
+    with time_machine.travel(evening + timedelta(minutes=5), tick=False):
+        services.checkin_write(
+            actor=owner, organization=organization, content=content(subject="Tomorrow's draft")
+        )
+        response = client_for(owner).get(reverse("home"))
+
+    [shown] = [o.todays_checkin.checkin for o in response.context["organizations"]]
+    assert shown.subject == "Evening thanks"
+    body = response.content.decode()
+    assert f"Sent to {len(team)} of {len(team)}" in body
+    assert "Evening thanks" in body and "19:18" in body
+    assert "Morning note" not in body and "Tomorrow's draft" not in body
+
+
+def test_a_sent_check_ins_page_says_when_it_went_out_once(
+    client_for, owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
+):
+    evening = datetime(2026, 12, 3, 19, 18, tzinfo=THURSDAY_IN_CHICAGO)
+    checkin = send_now(
+        owner, organization, "Evening thanks", evening, django_capture_on_commit_callbacks
+    )
+
+    body = client_for(owner).get(checkin.get_absolute_url()).content.decode()
+
+    assert '<span class="small text-secondary" id="checkin-when">Thu 3 Dec, 19:18</span>' in body
+    assert "sent Thu" not in body
