@@ -3,6 +3,7 @@ from datetime import date
 from django import forms
 from django.core.validators import URLValidator
 from django.urls import reverse
+from django.utils.html import format_html
 
 from clients.models import TeamMember
 
@@ -202,10 +203,14 @@ class CheckInSettingsForm(forms.ModelForm):
             "send_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "standing_note": forms.Textarea(attrs={"rows": 3}),
         }
-        help_texts = {"sender_name": "The email comes from “<name> via VA Portal”."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Help texts are shown as HTML, so the name in it is escaped.
+        self.fields["sender_name"].help_text = format_html(
+            "The email comes from this name followed by “via VA Portal”: “{} via VA Portal”.",
+            self.instance.sender_name or "Your Name",
+        )
         self.fields["default_locations"].choices = [
             (location, location) for location in roster_locations(self.instance.organization)
         ]

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assistants.models import Authority
@@ -136,10 +137,14 @@ def _writable_organizations(user) -> list[Organization]:
 
 
 def _saved_message(checkin: CheckIn) -> str:
+    """Sent now, a check-in is still "scheduled" (for this moment) until the worker starts it:
+    only one due later is announced as scheduled, with its day and time where it is sent."""
+    if checkin.status == CheckIn.Status.SCHEDULED and checkin.send_at > timezone.now():
+        when = timezone.localtime(checkin.send_at, checkin.organization.zone)
+        return f"Scheduled for {when:%A %-d %B} at {when:%H:%M}."
     return {
         CheckIn.Status.DRAFT: "Saved as a draft.",
         CheckIn.Status.AWAITING_APPROVAL: "Sent to the owner for approval.",
-        CheckIn.Status.SCHEDULED: "Scheduled.",
     }.get(checkin.status, "Going out now.")
 
 

@@ -214,3 +214,29 @@ def test_a_sent_check_ins_page_says_when_it_went_out_once(
 
     assert '<span class="small text-secondary" id="checkin-when">Thu 3 Dec, 19:18</span>' in body
     assert "sent Thu" not in body
+
+
+def test_the_team_page_dates_an_evening_check_in_by_the_organizations_day_not_utcs(
+    client, owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
+):
+    evening = datetime(2026, 12, 3, 19, 18, tzinfo=THURSDAY_IN_CHICAGO)  # Friday 01:18 UTC
+    send_now(owner, organization, "Evening thanks", evening, django_capture_on_commit_callbacks)
+    send_now(
+        owner,
+        organization,
+        "Friday note",
+        evening + timedelta(hours=14),
+        django_capture_on_commit_callbacks,
+    )
+    evening_page, friday_page = (
+        client.get(
+            message.body.split("web, with your earlier ones: ")[1]
+            .split()[0]
+            .removeprefix("http://testserver")
+        ).content.decode()
+        for message in (mail.outbox[0], mail.outbox[-1])
+    )
+
+    assert "Bergstrom Cars · Thursday 3 December 2026" in evening_page
+    assert "Bergstrom Cars · Friday 4 December 2026" in friday_page
+    assert 'Evening thanks</a> <span class="small text-secondary">Thu 3 Dec 2026' in friday_page

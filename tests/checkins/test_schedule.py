@@ -240,3 +240,15 @@ def test_a_deactivated_client_sends_no_standing_note(
 
     assert report.standing_notes == 0
     assert mail.outbox == []
+
+
+def test_the_settings_say_how_the_sender_name_appears_in_the_email(
+    client_for, owner, organization, checkin_settings
+):
+    checkin_settings.sender_name = "Renard <Bergstrom>"
+    checkin_settings.save()
+
+    body = client_for(owner).get(reverse("checkins:settings")).content.decode()
+
+    assert "“Renard &lt;Bergstrom&gt; via VA Portal”" in body
+    assert "“ via VA Portal”" not in body

@@ -271,3 +271,28 @@ def test_an_uploaded_video_answers_byte_ranges_as_phones_ask_for_them(
     assert first_two["Content-Range"] == f"bytes 0-1/{len(MP4_BYTES)}"
     assert tail.content == MP4_BYTES[-10:]
     assert beyond.status_code == 416
+
+
+def confirmation(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_send_now_confirms_that_it_is_going_out_not_that_it_is_scheduled(
+    client_for, owner, organization, team, checkin_settings
+):
+    response = client_for(owner).post(NEW, form_data(action="send_now"), follow=True)
+
+    assert confirmation(response) == ["Going out now."]
+    assert CheckIn.objects.get().send_at <= timezone.now()
+
+
+def test_scheduling_confirms_the_day_and_time_it_goes_out(
+    client_for, owner, organization, team, checkin_settings
+):
+    day = next_weekday()
+
+    response = client_for(owner).post(
+        NEW, form_data(action="schedule", send_on=day.isoformat()), follow=True
+    )
+
+    assert confirmation(response) == [f"Scheduled for {day:%A %-d %B} at 07:45."]

@@ -123,7 +123,9 @@ def test_owner_schedules_a_check_in_that_reaches_the_active_team_at_the_send_tim
     page.get_by_label("Day", exact=True).fill(send_on.isoformat())
     page.get_by_role("button", name="Schedule for the day").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("Scheduled.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"Scheduled for {send_on:%A} {send_on.day} {send_on:%B} at 06:30."
+    )
     expect(page.get_by_role("heading", name=SUBJECT)).to_be_visible()
     expect(page.locator("h1 + div .badge")).to_have_text("Scheduled")
     expect(
@@ -188,7 +190,9 @@ def test_owner_schedules_a_check_in_that_reaches_the_active_team_at_the_send_tim
     # Renard's report: everyone on the roster who is active, each sent.
     page.goto(checkin_url)
     expect(page.locator("h1 + div .badge")).to_have_text("Sent")
-    expect(page.get_by_text(f"sent {send_on:%a} {send_on.day} {send_on:%b}, 06:30")).to_be_visible()
+    expect(page.locator("#checkin-when")).to_have_text(
+        f"{send_on:%a} {send_on.day} {send_on:%b}, 06:30"
+    )
     expect(page.locator("#report-counts")).to_contain_text("3 sent 0 pending 0 failed of 3")
     rows = page.locator("#report tbody tr")
     expect(rows).to_have_count(3)
