@@ -15,11 +15,32 @@ from clients.models import Organization, OrganizationRowsQuerySet, TeamMember
 
 WEEKDAYS = [0, 1, 2, 3, 4]  # Monday to Friday
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAY_ABBREVIATIONS = [name[:3] for name in WEEKDAY_NAMES]
 REMIND_BEFORE = timedelta(minutes=30)
 
 
 def default_weekdays() -> list[int]:
     return list(WEEKDAYS)
+
+
+def weekdays_label(weekdays: list[int]) -> str:
+    """The days as people write them: "Mon–Fri", "Mon, Wed, Fri", "Mon–Wed, Sat, Sun"."""
+    days = sorted(set(weekdays))
+    if len(days) == 7:
+        return "every day"
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    labels = []
+    for run in runs:
+        if len(run) >= 3:
+            labels.append(f"{WEEKDAY_ABBREVIATIONS[run[0]]}–{WEEKDAY_ABBREVIATIONS[run[-1]]}")
+        else:
+            labels.extend(WEEKDAY_ABBREVIATIONS[day] for day in run)
+    return ", ".join(labels) or "no day"
 
 
 class WhenMissing(models.TextChoices):

@@ -33,6 +33,7 @@ from .models import (
     MissingCheckInReminder,
     Recipients,
     WhenMissing,
+    weekdays_label,
 )
 
 Status = CheckIn.Status
@@ -113,6 +114,9 @@ def checkin_settings_update(
     organization = checkin_settings.organization
     if not is_client(actor, organization):
         raise PermissionDenied
+    # The form has already put the new values on the instance: the old ones are the stored.
+    stored = CheckInSettings.objects.select_for_update().get(pk=checkin_settings.pk)
+    skipped_before = set(stored.skip_dates)
     for name, value in fields.items():
         setattr(checkin_settings, name, value)
     checkin_settings.sender_name = " ".join(checkin_settings.sender_name.split())
@@ -128,11 +132,25 @@ def checkin_settings_update(
     audit_record(
         actor=actor,
         action="checkins.settings",
-        summary=f"Changed the check-in settings: {checkin_settings.send_time:%H:%M}, "
-        f"{', '.join(str(d) for d in checkin_settings.weekdays)}",
+        summary=_settings_summary(checkin_settings, skipped_before),
         organization=organization,
     )
     return checkin_settings
+
+
+def _settings_summary(checkin_settings: CheckInSettings, skipped_before: set[str]) -> str:
+    """For the audit trail: "07:45 on Mon–Fri; skips Thu 24 Dec 2026; no longer skips …"."""
+    skipped_now = set(checkin_settings.skip_dates)
+    parts = [f"{checkin_settings.send_time:%H:%M} on {weekdays_label(checkin_settings.weekdays)}"]
+    if added := skipped_now - skipped_before:
+        parts.append(f"skips {_days_label(added)}")
+    if removed := skipped_before - skipped_now:
+        parts.append(f"no longer skips {_days_label(removed)}")
+    return f"Changed the check-in settings: {'; '.join(parts)}"
+
+
+def _days_label(iso_days: set[str]) -> str:
+    return ", ".join(f"{date.fromisoformat(day):%a %-d %b %Y}" for day in sorted(iso_days))
 
 
 # Writing ------------------------------------------------------------------------------------

@@ -252,3 +252,41 @@ def test_the_settings_say_how_the_sender_name_appears_in_the_email(
 
     assert "“Renard &lt;Bergstrom&gt; via VA Portal”" in body
     assert "“ via VA Portal”" not in body
+
+
+def settings_post(owner, **fields) -> dict:
+    return {
+        "send_time": "07:45",
+        "weekdays": ["0", "1", "2", "3", "4"],
+        "skip_dates": "",
+        "sender_name": "Renard Bergstrom",
+        "reply_to": owner.email,
+        "when_missing": "skip",
+        "standing_note": "",
+        **fields,
+    }
+
+
+def test_the_audit_trail_names_the_days_and_the_skip_dates_added_and_removed(
+    client_for, owner, organization, checkin_settings
+):
+    from vapportal.models import AuditEvent
+
+    client = client_for(owner)
+    url = reverse("checkins:settings")
+    client.post(url, settings_post(owner, skip_dates="2026-12-25\n2026-12-24\n2027-01-01"))
+    client.post(url, settings_post(owner, weekdays=["0", "2", "4"], skip_dates="2026-12-24"))
+    client.post(url, settings_post(owner, weekdays=["0", "1", "2", "5", "6"], send_time="08:00"))
+
+    assert list(
+        AuditEvent.objects.filter(action="checkins.settings")
+        .order_by("id")
+        .values_list("summary", flat=True)
+    ) == [
+        "Changed the check-in settings: 07:45 on Mon–Fri; "
+        "skips Thu 24 Dec 2026, Fri 25 Dec 2026, Fri 1 Jan 2027",
+        "Changed the check-in settings: 07:45 on Mon, Wed, Fri; "
+        "no longer skips Fri 25 Dec 2026, Fri 1 Jan 2027",
+        "Changed the check-in settings: 08:00 on Mon–Wed, Sat, Sun; "
+        "no longer skips Thu 24 Dec 2026",
+    ]
