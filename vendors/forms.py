@@ -56,9 +56,17 @@ class WriteForm(forms.Form):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8}))
     cc_owner = forms.BooleanField(label="Copy the owner", required=False)
 
-    def __init__(self, *args, vendor: Vendor, **kwargs):
+    def __init__(self, *args, vendor: Vendor, contacts=None, any_address: bool = True, **kwargs):
+        """`contacts`: the ones this writer may write to (by default all with an address);
+        without `any_address` only those, no typed address."""
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = vendor.contacts.exclude(email="")
+        queryset = vendor.contacts.exclude(email="")
+        if contacts is not None:
+            queryset = queryset.filter(pk__in=[contact.pk for contact in contacts])
+        self.fields["contact"].queryset = queryset
+        if not any_address:
+            del self.fields["to_address"]
+            self.fields["contact"].required = True
 
     def clean_subject(self):
         return _one_line(self.cleaned_data["subject"], "A subject")
@@ -66,7 +74,7 @@ class WriteForm(forms.Form):
     def clean(self):
         data = super().clean()
         contact = data.get("contact")
-        if contact is None and not data.get("to_address"):
+        if contact is None and not data.get("to_address") and "to_address" in self.fields:
             self.add_error("to_address", "Choose a contact or write an address.")
         if contact is not None and not data.get("to_address"):
             data["to_address"] = contact.email

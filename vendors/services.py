@@ -76,12 +76,48 @@ def effective_authority(
 
 def authority_for(user: User, vendor: Vendor, contact: Contact | None = None) -> str:
     """The owner and managers write as themselves; an assistant as the authority says."""
+    return authorities_for(user, vendor, [contact])[contact]
+
+
+def authorities_for(
+    user: User, vendor: Vendor, contacts: list[Contact | None]
+) -> dict[Contact | None, str]:
+    """authority_for for several of the vendor's contacts at once (None: an address that is
+    no contact's), reading the engagement once."""
     if is_client(user, vendor.organization):
-        return Authority.SEND
+        return dict.fromkeys(contacts, Authority.SEND)
     engagement = engagement_of(user, vendor.organization)
     if engagement is None:
         raise PermissionDenied
-    return effective_authority(vendor, contact, engagement)
+    return {contact: effective_authority(vendor, contact, engagement) for contact in contacts}
+
+
+def engaged_authorities(
+    vendor: Vendor, contacts: list[Contact | None]
+) -> dict[Contact | None, list[tuple[User, str]]]:
+    """For the owner: what each engaged assistant may do writing to the vendor (None) and to
+    each contact, by the same rule their messages are held to."""
+    engagements = list(
+        Engagement.objects.active()
+        .filter(organization=vendor.organization)
+        .select_related("assistant")
+    )
+    return {
+        contact: [
+            (engagement.assistant, effective_authority(vendor, contact, engagement))
+            for engagement in engagements
+        ]
+        for contact in contacts
+    }
+
+
+def refusal_reason(vendor: Vendor, contact: Contact | None) -> str:
+    """Which setting makes an assistant's authority "never" here, for the message saying so."""
+    if contact is not None and contact.authority == Authority.NONE:
+        return f"the owner set {contact} to “never”"
+    if (contact is None or not contact.authority) and vendor.authority == Authority.NONE:
+        return f"the owner set {vendor} to “never”"
+    return "your engagement does not include emailing vendors as the owner"
 
 
 def settings_for(organization: Organization) -> VendorSettings:
@@ -338,8 +374,8 @@ def message_write(
     authority = authority_for(actor, vendor, contact)
     if authority == Authority.NONE:
         raise VendorError(
-            f"You may not write to {contact or vendor} on the owner's behalf: the owner set "
-            "this to never."
+            f"You may not write to {contact or vendor} on the owner's behalf: "
+            f"{refusal_reason(vendor, contact)}."
         )
     subject = one_line(subject, "A subject")
     try:

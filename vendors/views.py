@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assistants.models import Engagement
+from assistants.models import Authority, Engagement
 from clients.lookups import organization_from_request
 from clients.models import Organization
 from tasks.models import Task
@@ -144,10 +144,18 @@ def vendor_detail(request, pk: int):
     page = Paginator(correspondence.order_by("-happened_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    engagement = services.engagement_of(request.user, vendor.organization)
     contacts = list(vendor.contacts.all())
+    is_assistant = services.engagement_of(request.user, vendor.organization) is not None
+    yours = (
+        services.authorities_for(request.user, vendor, [None, *contacts])
+        if services.may_manage(request.user, vendor.organization)
+        else {}
+    )
+    # An assistant reads what they may do; the owner, what each engaged assistant may do.
+    assistants = {} if is_assistant else services.engaged_authorities(vendor, [None, *contacts])
     for contact in contacts:
-        contact.effective = services.effective_authority(vendor, contact, engagement)
+        contact.your_authority = yours.get(contact, "")
+        contact.assistant_authorities = assistants.get(contact, [])
     return render(
         request,
         "vendors/detail.html",
@@ -158,9 +166,11 @@ def vendor_detail(request, pk: int):
             "page": page,
             "query": query,
             "query_string": urlencode({"q": query}) if query else "",
-            "your_authority": services.authority_for(request.user, vendor)
-            if services.may_manage(request.user, vendor.organization)
-            else "",
+            "is_assistant": is_assistant,
+            "your_authority": yours.get(None, ""),
+            "may_write": any(authority not in ("", Authority.NONE) for authority in yours.values()),
+            "refusal": services.refusal_reason(vendor, None) if is_assistant else "",
+            "assistant_authorities": assistants.get(None, []),
             "log_form": LogForm(),
             "document_form": DocumentForm(),
         },
@@ -293,6 +303,8 @@ def vendor_settings(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def write(request, pk: int):
+    """The compose form, offering only whom this writer may write to; where the authority is
+    "never" the page says why and offers no form."""
     vendor = _vendor(request, pk)
     if not services.may_manage(request.user, vendor.organization):
         raise Http404
@@ -306,15 +318,43 @@ def write(request, pk: int):
     thread = None
     if request.GET.get("reply_to"):
         thread = get_object_or_404(
-            Message, organization=vendor.organization, pk=request.GET["reply_to"]
+            Message.objects.select_related("contact"),
+            organization=vendor.organization,
+            pk=request.GET["reply_to"],
+        )
+    chosen = thread.contact if thread else None
+    if request.GET.get("contact"):
+        chosen = get_object_or_404(Contact, vendor=vendor, pk=_int(request.GET["contact"]))
+    contacts = list(vendor.contacts.exclude(email=""))
+    targets = [None, *contacts, *([chosen] if chosen and chosen not in contacts else [])]
+    authorities = services.authorities_for(request.user, vendor, targets)
+    writable = [contact for contact in contacts if authorities[contact] != Authority.NONE]
+    any_address = authorities[None] != Authority.NONE
+    refusal = ""
+    if chosen is not None and authorities[chosen] == Authority.NONE:
+        refusal = services.refusal_reason(vendor, chosen)
+    elif not writable and not any_address:
+        refusal = services.refusal_reason(vendor, None)
+    if refusal:
+        return render(
+            request,
+            "vendors/write.html",
+            {"vendor": vendor, "task": task, "refused": chosen or vendor, "refusal": refusal},
         )
     initial = {"cc_owner": services.settings_for(vendor.organization).copy_owner}
     if thread:
         initial["subject"] = (
             thread.subject if thread.subject.lower().startswith("re:") else f"Re: {thread.subject}"
         )
-        initial["contact"] = thread.contact
-    form = WriteForm(request.POST or None, vendor=vendor, initial=initial)
+    if chosen is not None:
+        initial["contact"] = chosen
+    form = WriteForm(
+        request.POST or None,
+        vendor=vendor,
+        contacts=writable,
+        any_address=any_address,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -335,6 +375,9 @@ def write(request, pk: int):
             sent = message.status == Message.Status.SENT
             messages.success(request, "Sent." if sent else "Sent to the owner for approval.")
             return redirect(message)
+    kinds = {authorities[contact] for contact in writable} | (
+        {authorities[None]} if any_address else set()
+    )
     return render(
         request,
         "vendors/write.html",
@@ -342,7 +385,7 @@ def write(request, pk: int):
             "form": form,
             "vendor": vendor,
             "task": task,
-            "authority": services.authority_for(request.user, vendor),
+            "authority": kinds.pop() if len(kinds) == 1 else "mixed",
         },
     )
 
@@ -399,12 +442,19 @@ def log(request, pk: int):
 def message_detail(request, pk: int):
     message = _message(request, pk)
     is_client = services.is_client(request.user, message.organization)
+    can_reply = (
+        message.vendor is not None
+        and message.direction == Message.Direction.IN
+        and services.may_manage(request.user, message.organization)
+        and services.authority_for(request.user, message.vendor, message.contact) != Authority.NONE
+    )
     return render(
         request,
         "vendors/message.html",
         {
             "message": message,
             "is_client": is_client,
+            "can_reply": can_reply,
             "draft_form": DraftForm(initial={"subject": message.subject, "body": message.body}),
             "vendors": Vendor.objects.filter(organization=message.organization)
             if message.vendor_id is None

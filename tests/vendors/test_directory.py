@@ -11,10 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import TaskFactory
+from tests.factories import EngagementFactory, TaskFactory
 from tests.helpers import queries_for
 from vendors import services
 from vendors.models import AuthorityChange, Contact, Message, Vendor, VendorDocument
+
+from .conftest import write
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HEADER = "name,category,website,status,contact_name,contact_email,contact_phone,contact_role\n"
@@ -372,6 +374,51 @@ def test_another_organizations_authority_page_is_not_found(
     vendor.refresh_from_db()
     assert vendor.authority == ""
     assert not AuthorityChange.objects.exists()
+
+
+def contact_line(html: str, contact) -> str:
+    start = html.index(f'id="contact-{contact.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+def test_the_owner_sees_for_each_contact_the_rule_each_engaged_assistant_is_held_to(
+    client_for, owner, sending_assistant, organization, vendor, contact
+):
+    backup = EngagementFactory(
+        organization=organization,
+        role="backup",
+        assistant__full_name="Marcus Webb",
+        vendor_email_authority="draft",
+    ).assistant
+    careful = Contact.objects.create(vendor=vendor, name="Lee Park", email="lee@foxvalley.example")
+    services.authority_set(actor=owner, vendor=vendor, contact=careful, authority="none")
+
+    html = client_for(owner).get(vendor.get_absolute_url()).content.decode()
+
+    assert "Rhonda Hayes may send as the owner" in contact_line(html, contact)
+    assert "Marcus Webb may draft, for the owner's approval" in contact_line(html, contact)
+    assert "Rhonda Hayes may not write as the owner" in contact_line(html, careful)
+    assert "Marcus Webb may not write as the owner" in contact_line(html, careful)
+    assert "Assistant may" not in html
+    assert "Rhonda Hayes may send as the owner" in html[html.index('id="assistant-authorities"') :]
+    # What the page says is what happens when they write.
+    assert write(sending_assistant, vendor, contact).status == Message.Status.SENT
+    assert write(backup, vendor, contact).status == Message.Status.DRAFT
+    with pytest.raises(services.VendorError):
+        write(sending_assistant, vendor, careful)
+
+
+def test_an_assistant_sees_what_they_may_do_for_each_contact(
+    client_for, owner, sending_assistant, vendor, contact
+):
+    careful = Contact.objects.create(vendor=vendor, name="Lee Park", email="lee@foxvalley.example")
+    services.authority_set(actor=owner, vendor=vendor, contact=careful, authority="none")
+
+    html = client_for(sending_assistant).get(vendor.get_absolute_url()).content.decode()
+
+    assert "You may send as the owner" in contact_line(html, contact)
+    assert "You may not write as the owner" in contact_line(html, careful)
+    assert 'id="assistant-authorities"' not in html
 
 
 # Query counts ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from tasks.models import Task, TaskEvent
 from vendors import services
-from vendors.models import AuthorityChange, Message
+from vendors.models import AuthorityChange, Contact, Message
 
 from .conftest import INBOUND_SECRET, reply, write
 
@@ -300,3 +300,106 @@ def test_one_message_sent_to_two_clients_is_stored_once_for_each(
     assert (post(owner.email).status_code, post(outsider.email).status_code) == (201, 201)
     assert post(owner.email).status_code == 200
     assert Message.objects.filter(message_id="reply-1@foxvalley.example").count() == 2
+
+
+# Saying "never" before the assistant writes ---------------------------------------------------
+
+WRITE_POST = {"subject": "Fleet detailing", "body": "Could you detail twelve trucks next week?"}
+
+
+def test_an_assistant_whose_vendor_is_never_is_told_why_and_offered_no_form(
+    client_for, owner, sending_assistant, vendor, contact
+):
+    services.authority_set(actor=owner, vendor=vendor, contact=None, authority="none")
+    client = client_for(sending_assistant)
+    url = reverse("vendors:write", args=[vendor.pk])
+
+    page = client.get(url)
+    posted = client.post(url, {**WRITE_POST, "contact": contact.pk})
+    vendor_page = client.get(vendor.get_absolute_url()).content.decode()
+
+    assert page.status_code == posted.status_code == 200
+    for response in (page, posted):
+        html = response.content.decode()
+        assert (
+            "You may not write to Fox Valley Detailing on the owner's behalf: the owner set "
+            "Fox Valley Detailing to “never”."
+        ) in html
+        assert 'name="subject"' not in html and 'name="body"' not in html
+    assert not Message.objects.exists()
+    assert mail.outbox == []
+    assert url not in vendor_page
+    assert "You may not write to Fox Valley Detailing on the owner's behalf" in vendor_page
+
+
+def test_an_assistant_without_vendor_email_authority_is_told_it_is_the_engagement(
+    client_for, assistant, vendor, contact
+):
+    html = client_for(assistant).get(reverse("vendors:write", args=[vendor.pk])).content.decode()
+
+    assert "your engagement does not include emailing vendors as the owner" in html
+    assert 'name="subject"' not in html
+
+
+def test_a_contact_set_to_never_is_offered_neither_a_write_link_nor_a_place_in_the_form(
+    client_for, owner, sending_assistant, vendor, contact
+):
+    careful = Contact.objects.create(vendor=vendor, name="Lee Park", email="lee@foxvalley.example")
+    services.authority_set(actor=owner, vendor=vendor, contact=careful, authority="none")
+    client = client_for(sending_assistant)
+    write_url = reverse("vendors:write", args=[vendor.pk])
+
+    vendor_page = client.get(vendor.get_absolute_url()).content.decode()
+    form_page = client.get(write_url)
+    to_careful = client.get(f"{write_url}?contact={careful.pk}").content.decode()
+    posted = client.post(write_url, {**WRITE_POST, "contact": careful.pk})
+
+    assert f"{write_url}?contact={contact.pk}" in vendor_page
+    assert f"?contact={careful.pk}" not in vendor_page
+    assert list(form_page.context["form"].fields["contact"].queryset) == [contact]
+    assert (
+        "You may not write to Lee Park (Fox Valley Detailing) on the owner's behalf" in to_careful
+    )
+    assert 'name="subject"' not in to_careful
+    assert "contact" in posted.context["form"].errors
+    assert not Message.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_reply_is_not_offered_to_a_contact_set_to_never(
+    client_for, owner, sending_assistant, vendor, contact
+):
+    incoming = Message.objects.create(
+        organization=vendor.organization,
+        vendor=vendor,
+        contact=contact,
+        direction=Message.Direction.IN,
+        status=Message.Status.RECEIVED,
+        subject="Tuesday?",
+        body="Does Tuesday work?",
+        from_address=contact.email,
+        message_id="tuesday@foxvalley.example",
+    )
+    client = client_for(sending_assistant)
+    reply_url = f"{reverse('vendors:write', args=[vendor.pk])}?reply_to={incoming.pk}"
+    assert reply_url in client.get(incoming.get_absolute_url()).content.decode()
+
+    services.authority_set(actor=owner, vendor=vendor, contact=contact, authority="none")
+
+    assert reply_url not in client.get(incoming.get_absolute_url()).content.decode()
+    assert 'name="subject"' not in client.get(reply_url).content.decode()
+
+
+def test_a_contact_of_another_organization_cannot_be_chosen_to_write_to(
+    client_for, sending_assistant, vendor, other_organization
+):
+    from vendors.models import Vendor
+
+    theirs = Vendor.objects.create(organization=other_organization, name="Lakeside Supplies")
+    stranger = Contact.objects.create(vendor=theirs, name="Sam Lake", email="sam@lakeside.example")
+
+    response = client_for(sending_assistant).get(
+        f"{reverse('vendors:write', args=[vendor.pk])}?contact={stranger.pk}"
+    )
+
+    assert response.status_code == 404
