@@ -111,6 +111,39 @@ def engaged_authorities(
     }
 
 
+@dataclass
+class WritingChoice:
+    """Whom one person may write to at one vendor, for the compose page."""
+
+    contacts: list[Contact]  # the contacts with an address they may write to
+    any_address: bool  # whether they may type an address that is no contact's
+    authority: str  # send or draft for all of those, else "mixed"
+    refusal: str = ""  # why they may not write here, if they may not
+
+
+def writing_choice(user: User, vendor: Vendor, chosen: Contact | None = None) -> WritingChoice:
+    """What the compose page offers: only the contacts (and typed addresses) the writer's
+    authority allows, and, where it is "never" for the contact chosen or for everyone, why."""
+    contacts = list(vendor.contacts.exclude(email=""))
+    targets = [None, *contacts, *([chosen] if chosen and chosen not in contacts else [])]
+    authorities = authorities_for(user, vendor, targets)
+    writable = [contact for contact in contacts if authorities[contact] != Authority.NONE]
+    any_address = authorities[None] != Authority.NONE
+    kinds = {authorities[contact] for contact in writable}
+    if any_address:
+        kinds.add(authorities[None])
+    choice = WritingChoice(
+        contacts=writable,
+        any_address=any_address,
+        authority=kinds.pop() if len(kinds) == 1 else "mixed",
+    )
+    if chosen is not None and authorities[chosen] == Authority.NONE:
+        choice.refusal = refusal_reason(vendor, chosen)
+    elif not writable and not any_address:
+        choice.refusal = refusal_reason(vendor, None)
+    return choice
+
+
 def refusal_reason(vendor: Vendor, contact: Contact | None) -> str:
     """Which setting makes an assistant's authority "never" here, for the message saying so."""
     if contact is not None and contact.authority == Authority.NONE:

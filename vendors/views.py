@@ -325,21 +325,17 @@ def write(request, pk: int):
     chosen = thread.contact if thread else None
     if request.GET.get("contact"):
         chosen = get_object_or_404(Contact, vendor=vendor, pk=_int(request.GET["contact"]))
-    contacts = list(vendor.contacts.exclude(email=""))
-    targets = [None, *contacts, *([chosen] if chosen and chosen not in contacts else [])]
-    authorities = services.authorities_for(request.user, vendor, targets)
-    writable = [contact for contact in contacts if authorities[contact] != Authority.NONE]
-    any_address = authorities[None] != Authority.NONE
-    refusal = ""
-    if chosen is not None and authorities[chosen] == Authority.NONE:
-        refusal = services.refusal_reason(vendor, chosen)
-    elif not writable and not any_address:
-        refusal = services.refusal_reason(vendor, None)
-    if refusal:
+    choice = services.writing_choice(request.user, vendor, chosen)
+    if choice.refusal:
         return render(
             request,
             "vendors/write.html",
-            {"vendor": vendor, "task": task, "refused": chosen or vendor, "refusal": refusal},
+            {
+                "vendor": vendor,
+                "task": task,
+                "refused": chosen or vendor,
+                "refusal": choice.refusal,
+            },
         )
     initial = {"cc_owner": services.settings_for(vendor.organization).copy_owner}
     if thread:
@@ -351,8 +347,8 @@ def write(request, pk: int):
     form = WriteForm(
         request.POST or None,
         vendor=vendor,
-        contacts=writable,
-        any_address=any_address,
+        contacts=choice.contacts,
+        any_address=choice.any_address,
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
@@ -375,9 +371,6 @@ def write(request, pk: int):
             sent = message.status == Message.Status.SENT
             messages.success(request, "Sent." if sent else "Sent to the owner for approval.")
             return redirect(message)
-    kinds = {authorities[contact] for contact in writable} | (
-        {authorities[None]} if any_address else set()
-    )
     return render(
         request,
         "vendors/write.html",
@@ -385,7 +378,7 @@ def write(request, pk: int):
             "form": form,
             "vendor": vendor,
             "task": task,
-            "authority": kinds.pop() if len(kinds) == 1 else "mixed",
+            "authority": choice.authority,
         },
     )
 
