@@ -135,16 +135,28 @@ class SegmentForm(forms.Form):
     confirmation = forms.CharField(max_length=50, required=False, label="Confirmation code")
     origin = forms.CharField(max_length=100, required=False, label="From")
     destination = forms.CharField(max_length=100, required=False, label="To / where")
+    # Each time is shown with its zone beside it (travel/_local_time_field.html): the zone
+    # is the one the time is read in.
     start = forms.DateTimeField(
+        label="Starts",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Local time where it starts.",
+        help_text="As the clocks show it where it starts, in the time zone beside it.",
     )
-    start_zone = forms.ChoiceField(choices=timezone_choices, label="Time zone where it starts")
+    start_zone = forms.ChoiceField(
+        choices=timezone_choices,
+        label="Time zone where it starts",
+        widget=forms.Select(attrs={"aria-label": "Time zone where it starts"}),
+    )
     end = forms.DateTimeField(
+        label="Ends",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Local time where it ends.",
+        help_text="As the clocks show it where it ends, in the time zone beside it.",
     )
-    end_zone = forms.ChoiceField(choices=timezone_choices, label="Time zone where it ends")
+    end_zone = forms.ChoiceField(
+        choices=timezone_choices,
+        label="Time zone where it ends",
+        widget=forms.Select(attrs={"aria-label": "Time zone where it ends"}),
+    )
     cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0)
     currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
     notes = forms.CharField(max_length=300, required=False)

@@ -397,7 +397,7 @@ def trip_book(*, actor: User, trip: Trip) -> Trip:
     if trip.status not in (Status.REQUESTED, Status.PLANNING):
         raise TravelError(f"A trip that is {trip.get_status_display().lower()} is not booked now.")
     if not trip.segments.exclude(status=Segment.Status.CANCELLED).exists():
-        raise TravelError("Add the flights, hotel or car before booking.")
+        raise TravelError("This trip has nothing to book yet: add its flights, hotel or car first.")
     trip.booked_by = actor
     reasons = approval_reasons(trip, actor)
     source = trip.status

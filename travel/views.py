@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from clients.models import Organization
 
-from . import calendars, services
+from . import calendars, services, zones
 from .forms import (
     DecisionForm,
     RoutineForm,
@@ -129,8 +129,11 @@ def trip_new(request):
 def trip_detail(request, pk: int):
     trip = _trip(request, pk)
     segments = list(trip.segments.all())
+    has_live_segments = any(s.status != Segment.Status.CANCELLED for s in segments)
     total, one_currency = services.trip_total(trip)
     user = request.user
+    start_zone, end_zone = zones.next_segment_zones(trip, segments)
+    can_plan = services.may_work_on(user, trip.organization) and trip.is_open
     return render(
         request,
         "travel/trip_detail.html",
@@ -141,23 +144,25 @@ def trip_detail(request, pk: int):
             "one_currency": one_currency,
             "events": trip.events.select_related("actor"),
             "segment_form": SegmentForm(
-                initial={
-                    "start_zone": user.timezone,
-                    "end_zone": user.timezone,
-                    "currency": trip.currency,
-                }
+                initial={"start_zone": start_zone, "end_zone": end_zone, "currency": trip.currency}
             ),
+            # Open for the first segment, and again for the next one after each is added.
+            "adding": not has_live_segments or "adding" in request.GET,
             "decision_form": DecisionForm(),
-            "can_plan": services.may_work_on(user, trip.organization) and trip.is_open,
+            "can_plan": can_plan,
+            "can_book": can_plan
+            and has_live_segments
+            and trip.status in (Trip.Status.REQUESTED, Trip.Status.PLANNING),
             "is_client": services.is_client(user, trip.organization),
             "thanked": trip.task_id and trip.task.acknowledgements.filter(from_user=user).exists(),
         },
     )
 
 
-def _refuse_or(request, trip: Trip, action, done):
+def _refuse_or(request, trip: Trip, action, done, *, then: str = ""):
     """Run the service; a refusal becomes a message, a stranger a 404. `done` is the success
-    message, or a function of the service's result that says it."""
+    message, or a function of the service's result that says it; `then` where to go next
+    (the trip's page unless given)."""
     try:
         result = action()
     except PermissionDenied as error:
@@ -166,7 +171,7 @@ def _refuse_or(request, trip: Trip, action, done):
         messages.error(request, str(error))
     else:
         messages.success(request, done(result) if callable(done) else done)
-    return redirect(trip)
+    return redirect(then or trip.get_absolute_url())
 
 
 @login_required
@@ -186,6 +191,7 @@ def segment_add(request, pk: int):
         trip,
         lambda: services.segment_add(actor=request.user, trip=trip, fields=form.segment_fields()),
         "Segment added.",
+        then=f"{trip.get_absolute_url()}?adding#add-segment",
     )
 
 

@@ -43,11 +43,15 @@ def local(moment: datetime, zone: str) -> str:
 
 
 def add_segment(page, *, kind: str, provider: str, number: str, origin: str, destination: str,
-                start: datetime, end: datetime, cost: str, confirmation: str) -> None:  # fmt: skip
-    adding = page.locator("details").filter(has_text="Add a flight, hotel, car or train")
-    if not adding.evaluate("details => details.open"):  # open while the trip has no segments
-        adding.get_by_text("Add a flight, hotel, car or train").click()
+                start: datetime, end: datetime, cost: str, confirmation: str,
+                zones_offered: tuple[str, str]) -> None:  # fmt: skip
+    """Adds a segment through the form on the trip's page, which is open: for the first
+    segment, and again after each one is added. Its zones are offered as `zones_offered`."""
+    adding = page.locator("details#add-segment")
+    expect(adding).to_have_attribute("open", "")
     form = adding.locator("form")
+    expect(form.get_by_label("Time zone where it starts")).to_have_value(zones_offered[0])
+    expect(form.get_by_label("Time zone where it ends")).to_have_value(zones_offered[1])
     form.get_by_label("Kind").select_option(kind)
     form.get_by_label("Provider").fill(provider)
     form.get_by_label("Flight or train number").fill(number)
@@ -62,6 +66,7 @@ def add_segment(page, *, kind: str, provider: str, number: str, origin: str, des
     form.get_by_label("Currency").select_option("USD")
     form.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("alert").first).to_contain_text("Segment added.")
+    expect(adding).to_have_attribute("open", "")
 
 
 def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_from_the_email(
@@ -79,6 +84,8 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     screenshot,
 ):
     settings.SITE_URL = live_server.url
+    assistant.timezone = "America/New_York"  # Rhonda works from elsewhere than his trips
+    assistant.save()
     today = timezone.localdate(timezone=CHICAGO)
     meeting = next_first_tuesday(today)
     depart_on = meeting - timedelta(days=1)
@@ -167,8 +174,10 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     expect(helper.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(helper.locator("#trip-status")).to_have_text("Planning")
     expect(helper.get_by_text("Seat: aisle")).to_be_visible()  # from Renard's profile
+    expect(helper.get_by_role("button", name="Book it")).to_have_count(0)  # nothing to book yet
 
-    # She adds the flight and the hotel: 800 USD, over the routine's 600.
+    # She adds the flight and the hotel: 800 USD, over the routine's 600. The first leaves
+    # from his home airport's zone for Denver's; the hotel is where the flight landed.
     add_segment(
         helper,
         kind="flight",
@@ -180,7 +189,9 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
         end=flight_end,
         cost="320.00",
         confirmation="K7XQ2M",
+        zones_offered=("America/Chicago", "America/Denver"),
     )
+    screenshot(helper, "30-segment-form-open-for-the-next")
     add_segment(
         helper,
         kind="hotel",
@@ -192,6 +203,7 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
         end=hotel_end,
         cost="480.00",
         confirmation="HX-99812",
+        zones_offered=("America/Denver", "America/Denver"),
     )
     expect(helper.locator("#segments tbody tr")).to_have_count(2)
     expect(helper.locator("#trip-total")).to_have_text("800.00 USD")
