@@ -122,6 +122,8 @@ class Trip(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_note = models.CharField(max_length=300, blank=True)
+    # The total the owner last approved: a change that costs no more needs no new approval.
+    approved_total = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -278,25 +278,28 @@ def segment_add(*, actor: User, trip: Trip, fields: SegmentFields) -> Segment:
         trip.status = Status.PLANNING
         trip.save(update_fields=["status", "updated_at"])
     _event(trip, actor, source, f"Added {segment}")
-    if source == Status.BOOKED and not _needs_approval_again(trip, actor):
-        segment.status = Segment.Status.BOOKED
-        segment.save(update_fields=["status", "updated_at"])
-        _tell_traveler(trip, [f"Added: {_segment_line(segment)}"])
+    if source == Status.BOOKED:
+        added = f"Added: {_segment_line(segment)}"
+        if not _needs_approval_again(trip, actor, [f"{added}, {_cost(segment)}"]):
+            segment.status = Segment.Status.BOOKED
+            segment.save(update_fields=["status", "updated_at"])
+        _tell_traveler(trip, [added])
     elif source == Status.AWAITING_APPROVAL:
         _back_to_planning(trip, actor)
     return segment
 
 
-def _needs_approval_again(trip: Trip, actor: User) -> bool:
-    """A booked trip that a change takes over the budget (or that someone without travel
-    authority changed) waits for the owner again."""
+def _needs_approval_again(trip: Trip, actor: User, changes: list[str]) -> bool:
+    """A booked trip that a change takes over what the owner approved (or, never approved,
+    over the budget; or that someone without travel authority changed) waits for the owner
+    again, who is told what it was approved at and what changed."""
     reasons = approval_reasons(trip, actor)
     if not reasons:
         return False
     trip.status, trip.booked_by = Status.AWAITING_APPROVAL, actor
     trip.save(update_fields=["status", "booked_by", "updated_at"])
     _event(trip, actor, Status.BOOKED, "Changed; needs approval again: " + "; ".join(reasons))
-    _ask_for_approval(trip, reasons)
+    _ask_for_approval(trip, reasons, changes=changes)
     return True
 
 
@@ -310,26 +313,33 @@ def _back_to_planning(trip: Trip, actor: User) -> None:
 @transaction.atomic
 def segment_change(*, actor: User, segment: Segment, fields: SegmentFields) -> Segment:
     """A change (a new flight time); on a booked trip the traveler is told what changed and
-    the calendar gets the new version of the event."""
+    the calendar gets the new version of the event. Only a total above what the owner
+    approved (or, never approved, above the budget) asks the owner again."""
     trip = _locked(segment.trip)
     _may_plan(actor, trip)
     _check_segment(fields)
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     if segment.status == Segment.Status.CANCELLED:
         raise TravelError("This segment was cancelled.")
-    before = _segment_line(segment)
+    before, cost_before = _segment_line(segment), _cost(segment)
     for name, value in fields.__dict__.items():
         setattr(segment, name, value)
     segment.sequence += 1
     segment.save()
-    after = _segment_line(segment)
+    after, cost_after = _segment_line(segment), _cost(segment)
     _event(trip, actor, trip.status, f"Changed {segment}")
     if trip.status == Status.AWAITING_APPROVAL:
         _back_to_planning(trip, actor)
     elif trip.status == Status.BOOKED:
-        waits_again = _needs_approval_again(trip, actor)
-        if not waits_again and before != after:
-            _tell_traveler(trip, [f"Was: {before}", f"Now: {after}"])
+        moved = [f"Was: {before}", f"Now: {after}"] if before != after else []
+        repriced = (
+            [f"Cost of {segment}: {cost_before}, now {cost_after}"]
+            if cost_before != cost_after
+            else []
+        )
+        _needs_approval_again(trip, actor, moved + repriced)
+        if moved:
+            _tell_traveler(trip, moved)
     return segment
 
 
@@ -347,6 +357,10 @@ def segment_cancel(*, actor: User, segment: Segment) -> Segment:
     if trip.status == Status.BOOKED:
         _tell_traveler(trip, [f"Cancelled: {_segment_line(segment)}"])
     return segment
+
+
+def _cost(segment: Segment) -> str:
+    return f"{segment.cost:,.2f} {segment.currency}"
 
 
 def _segment_line(segment: Segment) -> str:
@@ -369,13 +383,16 @@ def trip_total(trip: Trip) -> tuple[Decimal, bool]:
 
 
 def approval_reasons(trip: Trip, booker: User) -> list[str]:
-    """Why booking this trip needs the owner's approval; none means it does not."""
+    """Why booking this trip needs the owner's approval; none means it does not. What the
+    owner approved once stays approved: only a total above it asks again."""
     if is_client(booker, trip.organization):
+        return []
+    total, one_currency = trip_total(trip)
+    if one_currency and trip.approved_total is not None and total <= trip.approved_total:
         return []
     engagement = travel_engagement(booker, trip.organization)
     if engagement is None or not engagement.can_book_travel:
         return ["the assistant's engagement does not include booking travel"]
-    total, one_currency = trip_total(trip)
     if not one_currency:
         return [f"some segments are not in {trip.currency}, so the budget cannot be checked"]
     if trip.routine_id:
@@ -412,7 +429,11 @@ def trip_book(*, actor: User, trip: Trip) -> Trip:
 
 def _booked(trip: Trip, actor: User, source: str, note: str = "") -> Trip:
     trip.status = Status.BOOKED
-    trip.save(update_fields=["status", "booked_by", "approved_by", "decision_note", "updated_at"])
+    trip.save(
+        update_fields=[
+            "status", "booked_by", "approved_by", "approved_total", "decision_note", "updated_at"
+        ]
+    )  # fmt: skip
     trip.segments.filter(status=Segment.Status.PROPOSED).update(status=Segment.Status.BOOKED)
     _event(trip, actor, source, note or "Booked")
     if trip.task_id and trip.task.status in (TaskStatus.NEW, TaskStatus.IN_PROGRESS):
@@ -443,8 +464,10 @@ def _owners(organization: Organization):
     return User.objects.filter(memberships__organization=organization, is_active=True).distinct()
 
 
-def _ask_for_approval(trip: Trip, reasons: list[str]) -> None:
+def _ask_for_approval(trip: Trip, reasons: list[str], *, changes: list[str] = ()) -> None:
+    """The owners' email; for a trip approved before, it says at how much and what changed."""
     total, _ = trip_total(trip)
+    approved = trip.approved_total
     for owner in _owners(trip.organization):
         email_queue(
             template="trip_approval",
@@ -452,7 +475,9 @@ def _ask_for_approval(trip: Trip, reasons: list[str]) -> None:
             context={
                 "trip": trip,
                 "reasons": reasons,
-                "total": total,
+                "total": f"{total:,.2f}",
+                "approved_total": "" if approved is None else f"{approved:,.2f}",
+                "changes": list(changes),
                 "approve_path": reverse("travel:approve_link", args=[approval_token(trip)]),
                 "trip_path": trip.get_absolute_url(),
             },
@@ -496,6 +521,9 @@ def trip_approve(*, actor: User, trip: Trip, note: str = "") -> Trip:
             f"This trip is {trip.get_status_display().lower()}: there is nothing to approve."
         )
     trip.approved_by, trip.decision_note = actor, note[:300]
+    total, one_currency = trip_total(trip)
+    # Costs in several currencies add up to no amount a later change could be held to.
+    trip.approved_total = total if one_currency else None
     return _booked(trip, actor, Status.AWAITING_APPROVAL, f"Approved. {note}".strip())
 
 
@@ -589,6 +617,7 @@ def _tell_traveler(trip: Trip, lines: list[str], *, cancelled: bool = False) -> 
             "trip": trip,
             "lines": lines,
             "cancelled": cancelled,
+            "awaiting_approval": trip.status == Status.AWAITING_APPROVAL,
             "trip_path": trip.get_absolute_url(),
         },
     )

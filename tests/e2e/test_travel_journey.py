@@ -276,3 +276,30 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     # The email gives each time in its place's zone too: the flight lands at 16:45 in Denver.
     for moment in (flight_start, flight_end, hotel_start, hotel_end):
         assert f"{moment:%H:%M} {moment.tzname()}" in itinerary_mail.body, itinerary_mail.body
+
+    # A week later the airline moves the flight an hour, at the same price: Rhonda changes it,
+    # and the trip stays booked at what Renard approved; he is told what changed.
+    mailoutbox.clear()
+    helper.goto(trip_path)
+    helper.locator("#segments tbody tr").filter(has_text="Delta DL 2345").get_by_role(
+        "link", name="Change"
+    ).click()
+    expect(helper.get_by_label("Time zone where it starts")).to_have_value("America/Chicago")
+    expect(helper.get_by_label("Time zone where it ends")).to_have_value("America/Denver")
+    helper.locator("[name=start]").fill(
+        (flight_start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    )
+    helper.locator("[name=end]").fill((flight_end + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    helper.get_by_role("button", name="Save").click()
+
+    expect(helper.get_by_role("alert").first).to_contain_text("Segment changed.")
+    expect(helper.locator("#trip-status")).to_have_text("Booked")
+    expect(helper.locator("#segments")).to_contain_text("16:10")
+    page.goto(trip_path)
+    expect(
+        page.get_by_text("Renard Bergstrom, at 800.00 USD: Worth it for the association.")
+    ).to_be_visible()
+    assert [m for m in mailoutbox if m.subject.startswith("Approve the trip")] == []
+    [changed] = [m for m in mailoutbox if m.subject.startswith("Changed:")]
+    assert changed.to == [owner.email]
+    assert "15:10" in changed.body and "16:10" in changed.body
