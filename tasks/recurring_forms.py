@@ -1,6 +1,9 @@
-"""The recurring task form: the task's fields and a rule builder that writes the RRULE."""
+"""The rule builder, written once for every schedule of the portal (recurring tasks, routine
+trips): plain choices built into an RFC 5545 RRULE, with a preview of its next occurrences;
+and the recurring task form built on it."""
 
 import calendar
+import zoneinfo
 from datetime import time
 
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
@@ -27,10 +30,12 @@ from .recurring import (
     rrule_choices,
     rrule_describe,
     rrule_validate,
+    time_text,
 )
 
 PREVIEW_COUNT = 5
 WEEKDAY_CHOICES = list(WEEKDAY_NAMES.items())
+MIDNIGHT = time(0, 0)
 TASK_FIELDS = (
     "organization",
     "requested_by",
@@ -41,7 +46,8 @@ TASK_FIELDS = (
     "budget_minutes",
     "assignee",
 )
-SCHEDULE_FIELDS = (
+# The builder's own fields: what its preview reports errors of.
+RULE_FIELDS = (
     "frequency",
     "interval",
     "weekdays",
@@ -50,41 +56,47 @@ SCHEDULE_FIELDS = (
     "month_day",
     "ordinal",
     "ordinal_weekday",
-    "due_time",
     "starts_on",
     "timezone",
-    "lead_days",
 )
+SCHEDULE_FIELDS = (*RULE_FIELDS, "due_time", "lead_days")
 
 
-class RecurringTaskForm(forms.Form):
-    """A new or changed recurring task. The schedule is built from plain choices into an
-    RFC 5545 RRULE; `preview()` shows its next occurrences, even while other fields are off."""
+def rule_in_words(rrule: str, at: time | None) -> str:
+    """“Every 2 weeks on Tuesday at 9:00”; a rule for days only (at None) says no time."""
+    if at is None:
+        return rrule_describe(rrule, MIDNIGHT).removesuffix(f" at {time_text(MIDNIGHT)}")
+    return rrule_describe(rrule, at)
 
-    organization = forms.ModelChoiceField(queryset=None, label="Client")
-    requested_by = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        label="For",
-        help_text="The owner or manager these tasks are for.",
-    )
-    title = forms.CharField(max_length=200)
-    details = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        help_text="Markdown. Copied into every task.",
-    )
-    category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER)
-    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
-    budget_minutes = forms.IntegerField(
-        required=False, min_value=1, max_value=100_000, label="Time budget per task (minutes)"
-    )
-    assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        label="Always give it to",
-        empty_label="Nobody: each task goes to the pool",
-    )
+
+def rule_initial(rrule: str) -> dict:
+    """The builder's choices for a stored rule; one written by hand starts from weekly."""
+    choices = rrule_choices(rrule) or RuleChoices(frequency="weekly")
+    return {
+        "frequency": choices.frequency,
+        "interval": choices.interval,
+        "weekdays": list(choices.weekdays),
+        "monthly_mode": choices.monthly_mode,
+        "month": choices.month,
+        "month_day": choices.month_day,
+        "ordinal": choices.ordinal,
+        "ordinal_weekday": choices.ordinal_weekday,
+    }
+
+
+def is_hand_written(rrule: str) -> bool:
+    """A rule the builder could not have made (saving the form replaces it)."""
+    return rrule_choices(rrule) is None
+
+
+class RuleBuilderForm(forms.Form):
+    """A schedule from plain choices (repeats, every, on which days), a start date and a time
+    zone, cleaned into `cleaned_data["rrule"]`; `preview()` shows its next occurrences, even
+    while other fields are off. A form whose schedule has a time of day returns it from
+    `time_of_day`; the builder's own rules name days only."""
+
+    # The fields whose errors keep the schedule from being worked out.
+    schedule_fields = RULE_FIELDS
 
     frequency = forms.ChoiceField(
         choices=[
@@ -137,97 +149,45 @@ class RecurringTaskForm(forms.Form):
         choices=list(ORDINALS.items()), coerce=int, initial=1, label="Which"
     )
     ordinal_weekday = forms.ChoiceField(choices=WEEKDAY_CHOICES, initial="MO", label="Weekday")
-    due_time = forms.TimeField(
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        initial=time(9, 0),
-        label="Due at",
-        help_text="Local time in the time zone below, summer and winter.",
-    )
     starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Starting")
     timezone = forms.ChoiceField(choices=timezone_choices, label="Time zone")
-    lead_days = forms.IntegerField(
-        min_value=0,
-        max_value=MAX_LEAD_DAYS,
-        initial=2,
-        label="Create each task this many days ahead",
-        help_text="0 creates it on the day it is due, just after midnight.",
-    )
 
-    def __init__(self, *args, user: User, organizations, rule: RecurringTask | None = None, **kw):
-        if rule is not None:
-            kw.setdefault("initial", _initial_for(rule))
-        super().__init__(*args, **kw)
-        self.user, self.rule = user, rule
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.schedule: Schedule | None = None
-        if rule is not None:
-            del self.fields["organization"]
-            organizations = organizations.filter(pk=rule.organization_id)
-        else:
-            self.fields["organization"].queryset = organizations
-            if len(organizations) == 1:
-                self.fields["organization"].initial = organizations[0]
-            self.fields["starts_on"].initial = timezone.localdate()
-            self.fields["timezone"].initial = (
-                organizations[0].timezone if user.is_assistant and organizations else user.timezone
-            )
-        if user.is_assistant:
-            self.fields["requested_by"].queryset = User.objects.filter(
-                memberships__organization__in=organizations, is_active=True
-            ).distinct()
-        else:
-            del self.fields["requested_by"]
-        self.fields["assignee"].queryset = User.objects.filter(
-            engagements__organization__in=organizations,
-            engagements__ended_at__isnull=True,
-            is_active=True,
-        ).distinct()
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the page's form tag carries the token
-        self.helper.layout = Layout(
-            Fieldset("The task", *(name for name in TASK_FIELDS if name in self.fields)),
-            Fieldset(
-                "When",
-                Row(Column("frequency"), Column("interval")),
-                InlineCheckboxes("weekdays"),
-                InlineRadios("monthly_mode"),
-                Row(
-                    Column("month"),
-                    Column("month_day"),
-                    Column("ordinal"),
-                    Column("ordinal_weekday"),
-                ),
-                Row(Column("due_time"), Column("starts_on"), Column("timezone")),
-                "lead_days",
-            ),
-        )
 
-    def _organization(self):
-        return self.rule.organization if self.rule else self.cleaned_data.get("organization")
+    def start_today_in(self, zone: str) -> None:
+        """A new schedule: in `zone`, from today there."""
+        self.fields["timezone"].initial = zone
+        self.fields["starts_on"].initial = timezone.localdate(timezone=zoneinfo.ZoneInfo(zone))
+
+    def time_of_day(self, cleaned: dict) -> time | None:
+        """The time of day of each occurrence; None for a schedule of days."""
+        return None
+
+    def rule_layout(self, *then) -> Fieldset:
+        """The builder's part of a crispy layout, `then` the fields that follow it."""
+        return Fieldset(
+            "When",
+            Row(Column("frequency"), Column("interval")),
+            InlineCheckboxes("weekdays"),
+            InlineRadios("monthly_mode"),
+            Row(
+                Column("month"),
+                Column("month_day"),
+                Column("ordinal"),
+                Column("ordinal_weekday"),
+            ),
+            *then,
+        )
 
     def clean(self):
         cleaned = super().clean()
-        organization = self._organization()
-        if "requested_by" in self.fields and organization:
-            requested_by = cleaned.get("requested_by")
-            if requested_by is None:
-                self.add_error("requested_by", "Choose who these tasks are for.")
-            elif not requested_by.memberships.filter(organization=organization).exists():
-                self.add_error("requested_by", f"{requested_by} is not part of {organization}.")
-        assignee = cleaned.get("assignee")
-        if (
-            assignee
-            and organization
-            and not assignee.engagements.filter(
-                organization=organization, ended_at__isnull=True
-            ).exists()
-        ):
-            self.add_error("assignee", f"{assignee} is not an assistant of {organization}.")
         self._clean_schedule(cleaned)
         return cleaned
 
     def _clean_schedule(self, cleaned: dict) -> None:
-        if any(name in self.errors for name in SCHEDULE_FIELDS):
+        if any(name in self.errors for name in self.schedule_fields):
             return
         choices = RuleChoices(
             frequency=cleaned["frequency"],
@@ -256,17 +216,16 @@ class RecurringTaskForm(forms.Form):
                     f"{name} has no day {choices.month_day}: this schedule would never happen.",
                 )
                 return
+        at = self.time_of_day(cleaned) or MIDNIGHT
         try:
             rrule = rrule_validate(
-                rrule_build(choices), starts_on=cleaned["starts_on"], due_time=cleaned["due_time"]
+                rrule_build(choices), starts_on=cleaned["starts_on"], due_time=at
             )
         except RecurringError as error:
             self.add_error(None, str(error))
             return
         cleaned["rrule"] = rrule
-        self.schedule = Schedule(
-            rrule, cleaned["starts_on"], cleaned["due_time"], cleaned["timezone"]
-        )
+        self.schedule = Schedule(rrule, cleaned["starts_on"], at, cleaned["timezone"])
 
     def preview(self) -> dict:
         """The rule in words and its next occurrences, or why there are none."""
@@ -276,16 +235,133 @@ class RecurringTaskForm(forms.Form):
         if self.schedule is None:
             errors = [
                 f"{self.fields[name].label}: {message}"
-                for name in SCHEDULE_FIELDS
+                for name in self.schedule_fields
                 for message in errors.get(name, [])
             ]
             return {"errors": errors + list(self.non_field_errors())}
+        at = self.time_of_day(self.cleaned_data)
         occurrences: list[Occurrence] = self.schedule.next(timezone.now(), PREVIEW_COUNT)
         return {
-            "description": rrule_describe(self.schedule.rrule, self.schedule.due_time),
+            "description": rule_in_words(self.schedule.rrule, at),
             "timezone": self.schedule.timezone,
-            "occurrences": occurrences,
+            "occurrences": [
+                occurrence.label if at is not None else _day_label(occurrence)
+                for occurrence in occurrences
+            ],
         }
+
+
+def _day_label(occurrence: Occurrence) -> str:
+    day = occurrence.local
+    return f"{day:%a} {day.day} {day:%b %Y}"  # “Tue 1 Dec 2026”
+
+
+class RecurringTaskForm(RuleBuilderForm):
+    """A new or changed recurring task: the task's fields, and the builder's schedule with a
+    due time and how far ahead each task is made."""
+
+    schedule_fields = SCHEDULE_FIELDS
+
+    organization = forms.ModelChoiceField(queryset=None, label="Client")
+    requested_by = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="For",
+        help_text="The owner or manager these tasks are for.",
+    )
+    title = forms.CharField(max_length=200)
+    details = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Markdown. Copied into every task.",
+    )
+    category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER)
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
+    budget_minutes = forms.IntegerField(
+        required=False, min_value=1, max_value=100_000, label="Time budget per task (minutes)"
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Always give it to",
+        empty_label="Nobody: each task goes to the pool",
+    )
+
+    due_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        initial=time(9, 0),
+        label="Due at",
+        help_text="Local time in the time zone below, summer and winter.",
+    )
+    lead_days = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_LEAD_DAYS,
+        initial=2,
+        label="Create each task this many days ahead",
+        help_text="0 creates it on the day it is due, just after midnight.",
+    )
+
+    def __init__(self, *args, user: User, organizations, rule: RecurringTask | None = None, **kw):
+        if rule is not None:
+            kw.setdefault("initial", _initial_for(rule))
+        super().__init__(*args, **kw)
+        self.user, self.rule = user, rule
+        if rule is not None:
+            del self.fields["organization"]
+            organizations = organizations.filter(pk=rule.organization_id)
+        else:
+            self.fields["organization"].queryset = organizations
+            if len(organizations) == 1:
+                self.fields["organization"].initial = organizations[0]
+            self.start_today_in(
+                organizations[0].timezone if user.is_assistant and organizations else user.timezone
+            )
+        if user.is_assistant:
+            self.fields["requested_by"].queryset = User.objects.filter(
+                memberships__organization__in=organizations, is_active=True
+            ).distinct()
+        else:
+            del self.fields["requested_by"]
+        self.fields["assignee"].queryset = User.objects.filter(
+            engagements__organization__in=organizations,
+            engagements__ended_at__isnull=True,
+            is_active=True,
+        ).distinct()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form tag carries the token
+        self.helper.layout = Layout(
+            Fieldset("The task", *(name for name in TASK_FIELDS if name in self.fields)),
+            self.rule_layout(
+                Row(Column("due_time"), Column("starts_on"), Column("timezone")), "lead_days"
+            ),
+        )
+
+    def time_of_day(self, cleaned: dict) -> time | None:
+        return cleaned["due_time"]
+
+    def _organization(self):
+        return self.rule.organization if self.rule else self.cleaned_data.get("organization")
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = self._organization()
+        if "requested_by" in self.fields and organization:
+            requested_by = cleaned.get("requested_by")
+            if requested_by is None:
+                self.add_error("requested_by", "Choose who these tasks are for.")
+            elif not requested_by.memberships.filter(organization=organization).exists():
+                self.add_error("requested_by", f"{requested_by} is not part of {organization}.")
+        assignee = cleaned.get("assignee")
+        if (
+            assignee
+            and organization
+            and not assignee.engagements.filter(
+                organization=organization, ended_at__isnull=True
+            ).exists()
+        ):
+            self.add_error("assignee", f"{assignee} is not an assistant of {organization}.")
+        return cleaned
 
     def rule_fields(self) -> dict:
         """The service's keyword arguments, from a valid form."""
@@ -307,8 +383,8 @@ class RecurringTaskForm(forms.Form):
 
 
 def _initial_for(rule: RecurringTask) -> dict:
-    choices = rrule_choices(rule.rrule) or RuleChoices(frequency="weekly")
     return {
+        **rule_initial(rule.rrule),
         "requested_by": rule.requested_by_id,
         "title": rule.title,
         "details": rule.details,
@@ -316,14 +392,6 @@ def _initial_for(rule: RecurringTask) -> dict:
         "priority": rule.priority,
         "budget_minutes": rule.budget_minutes,
         "assignee": rule.assignee_id,
-        "frequency": choices.frequency,
-        "interval": choices.interval,
-        "weekdays": list(choices.weekdays),
-        "monthly_mode": choices.monthly_mode,
-        "month": choices.month,
-        "month_day": choices.month_day,
-        "ordinal": choices.ordinal,
-        "ordinal_weekday": choices.ordinal_weekday,
         "due_time": rule.due_time,
         "starts_on": rule.starts_on,
         "timezone": rule.timezone,

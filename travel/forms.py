@@ -1,12 +1,14 @@
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 
 from accounts.models import User
 from clients.models import Organization
-from tasks.recurring import rrule_describe
+from tasks.recurring_forms import RuleBuilderForm, rule_in_words, rule_initial
 from vapportal.timezones import timezone_choices
 
 from .models import CURRENCIES, RoutineTrip, Segment, TravelProfile
@@ -210,21 +212,14 @@ class DecisionForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label="Comment (optional)")
 
 
-RRULE_HELP = (
-    "An RFC 5545 rule for the day itself: FREQ=MONTHLY;BYDAY=1TU is the first Tuesday of "
-    "every month, FREQ=WEEKLY;BYDAY=MO every Monday, FREQ=MONTHLY;BYMONTHDAY=-1 the last day "
-    "of each month."
-)
+class RoutineForm(RuleBuilderForm):
+    """A routine trip: what and where, the builder's schedule of the days themselves (in the
+    traveler's time zone), and how each trip goes around its day."""
 
-
-class RoutineForm(forms.Form):
     organization = forms.ModelChoiceField(queryset=Organization.objects.none(), label="Client")
     traveler = forms.ModelChoiceField(queryset=User.objects.none())
     title = forms.CharField(max_length=200, help_text="Dealer association meeting")
     destinations = forms.CharField(max_length=300)
-    rrule = forms.CharField(label="Repeats", max_length=500, help_text=RRULE_HELP)
-    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    timezone = forms.ChoiceField(choices=timezone_choices, help_text="The traveler's time zone.")
     days_before = forms.IntegerField(
         min_value=0, max_value=14, initial=1, label="Leave days before"
     )
@@ -239,7 +234,18 @@ class RoutineForm(forms.Form):
     )  # fmt: skip
     currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
 
-    def __init__(self, *args, organizations, routine: RoutineTrip | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        organizations,
+        zone: str | None = None,
+        routine: RoutineTrip | None = None,
+        **kwargs,
+    ):
+        """A new routine (in the `zone` of the person setting it up, to start with) or, with
+        `routine`, a change to one."""
+        if routine is not None:
+            kwargs.setdefault("initial", self.initial_for(routine))
         super().__init__(*args, **kwargs)
         self.routine = routine
         if routine is not None:
@@ -247,6 +253,26 @@ class RoutineForm(forms.Form):
         else:
             self.fields["organization"].queryset = organizations
             self.fields["traveler"].queryset = _travelers(organizations)
+            if zone:
+                self.start_today_in(zone)
+        self.fields["timezone"].help_text = "The traveler's: the days are counted in it."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form tag carries the token
+        self.helper.layout = Layout(
+            Fieldset(
+                "The trip",
+                *(name for name in ("organization", "traveler") if name in self.fields),
+                Row(Column("title"), Column("destinations")),
+            ),
+            Fieldset(
+                "Around each day",
+                Row(Column("days_before"), Column("nights"), Column("lead_days")),
+                "preferences",
+                Row(Column("auto_approve_limit"), Column("currency")),
+            ),
+            self.rule_layout(Row(Column("starts_on"), Column("timezone"))),
+        )
 
     def routine_fields(self, template: list) -> RoutineFields:
         data = self.cleaned_data
@@ -268,11 +294,14 @@ class RoutineForm(forms.Form):
     @staticmethod
     def initial_for(routine: RoutineTrip) -> dict:
         return {
-            name: getattr(routine, name)
-            for name in (
-                "title", "destinations", "rrule", "starts_on", "timezone", "days_before",
-                "nights", "lead_days", "preferences", "auto_approve_limit", "currency",
-            )
+            **rule_initial(routine.rrule),
+            **{
+                name: getattr(routine, name)
+                for name in (
+                    "title", "destinations", "starts_on", "timezone", "days_before", "nights",
+                    "lead_days", "preferences", "auto_approve_limit", "currency",
+                )
+            },
         }  # fmt: skip
 
 
@@ -284,37 +313,77 @@ TEMPLATE_DAY = date(2026, 6, 1)
 
 
 class TemplateSegmentForm(forms.Form):
-    """One segment of a routine's template: days count from the departure day."""
+    """One segment of a routine's template: days count from the departure day. Every row is
+    optional; a row with a kind is a segment, and then needs its provider and times."""
 
     # Blank first choices: a row left as the page shows it is an unused row, not a segment.
-    kind = forms.ChoiceField(choices=[("", "—"), *Segment.Kind.choices])
-    provider = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=[("", "—"), *Segment.Kind.choices], required=False)
+    provider = forms.CharField(max_length=100, required=False)
     number = forms.CharField(max_length=30, required=False)
     origin = forms.CharField(max_length=100, required=False, label="From")
     destination = forms.CharField(max_length=100, required=False, label="To / where")
-    day = forms.IntegerField(min_value=0, max_value=30, initial=0, label="Day")
-    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    end_day = forms.IntegerField(min_value=0, max_value=30, initial=0, label="End day")
-    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    start_zone = forms.ChoiceField(choices=_zones_or_blank, label="Zone")
-    end_zone = forms.ChoiceField(choices=_zones_or_blank, label="End zone")
-    cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0)
-    currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
+    day = forms.IntegerField(min_value=0, max_value=30, initial=0, required=False, label="Day")
+    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False)
+    end_day = forms.IntegerField(
+        min_value=0, max_value=30, initial=0, required=False, label="End day"
+    )
+    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False)
+    start_zone = forms.ChoiceField(
+        choices=_zones_or_blank, required=False, label="Zone", help_text="— is the traveler's."
+    )
+    end_zone = forms.ChoiceField(
+        choices=_zones_or_blank, required=False, label="End zone", help_text="— is the start's."
+    )
+    cost = forms.DecimalField(
+        min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0, required=False
+    )
+    currency = forms.ChoiceField(
+        choices=[("", "—"), *CURRENCIES], required=False, help_text="— is the routine's."
+    )
+
+    SEGMENT_NEEDS = {
+        "provider": "A segment needs its airline, hotel or company.",
+        "start": "A segment needs its start time.",
+        "end": "A segment needs its end time.",
+    }
 
     def clean(self):
         data = super().clean()
-        names = ("day", "start", "end_day", "end", "start_zone", "end_zone")
-        if all(data.get(name) not in (None, "") for name in names):
-            # Any departure day will do to compare: the days count from it.
-            start = datetime.combine(
-                TEMPLATE_DAY + timedelta(days=data["day"]), data["start"]
-            ).replace(tzinfo=zoneinfo.ZoneInfo(data["start_zone"]))
-            end = datetime.combine(
-                TEMPLATE_DAY + timedelta(days=data["end_day"]), data["end"]
-            ).replace(tzinfo=zoneinfo.ZoneInfo(data["end_zone"]))
-            if end < start:
-                self.add_error("end", "This ends before it starts: check the days and zones.")
+        if not data.get("kind"):
+            if any(data.get(name) for name in ("provider", "number", "origin", "destination")):
+                self.add_error("kind", "Choose what this segment is, or empty the row.")
+            return data
+        for name, message in self.SEGMENT_NEEDS.items():
+            if name not in self.errors and not data.get(name):
+                self.add_error(name, message)
+        data["day"] = data.get("day") or 0
+        data["end_day"] = data.get("end_day") or 0
+        if data.get("cost") is None and "cost" not in self.errors:
+            data["cost"] = Decimal("0")
+        if self.errors:
+            return data
+        # Blank is the traveler's zone, not known here: a blank start can be compared only
+        # with an end in the same zone (blank too), and UTC stands in for both.
+        if data["end_zone"] and not data["start_zone"]:
+            return data
+        start_zone = data["start_zone"] or "UTC"
+        end_zone = data["end_zone"] or start_zone
+        # Any departure day will do to compare: the days count from it.
+        start = datetime.combine(TEMPLATE_DAY + timedelta(days=data["day"]), data["start"]).replace(
+            tzinfo=zoneinfo.ZoneInfo(start_zone)
+        )
+        end = datetime.combine(TEMPLATE_DAY + timedelta(days=data["end_day"]), data["end"]).replace(
+            tzinfo=zoneinfo.ZoneInfo(end_zone)
+        )
+        if end < start:
+            self.add_error("end", "This ends before it starts: check the days and zones.")
         return data
+
+    @property
+    def is_segment(self) -> bool:
+        """A valid row that makes a segment (not an empty one, nor one marked for removal)."""
+        data = self.cleaned_data
+        return bool(data.get("kind")) and not data.get("DELETE")
 
     def as_template(self) -> dict:
         data = self.cleaned_data
@@ -340,6 +409,11 @@ TemplateSegmentFormSet = forms.formset_factory(
 )
 
 
+def segment_template_from(formset) -> list[dict]:
+    """The template a valid formset describes: its rows that are segments."""
+    return [form.as_template() for form in formset if form.is_segment]
+
+
 def describe(routine: RoutineTrip) -> str:
-    """The rule in words (“Every month on the first Tuesday”), without a time of day."""
-    return rrule_describe(routine.rrule, time(0, 0)).rsplit(" at ", 1)[0]
+    """The rule in words (“On the first Tuesday of the month”), without a time of day."""
+    return rule_in_words(routine.rrule, None)

@@ -1015,7 +1015,7 @@ def _from_template(item: dict, trip: Trip) -> Segment:
         end_at=end.replace(tzinfo=zoneinfo.ZoneInfo(end_zone)),
         end_zone=end_zone,
         cost=Decimal(str(item.get("cost", "0"))),
-        currency=item.get("currency", trip.currency),
+        currency=item.get("currency") or trip.currency,
         notes=item.get("notes", ""),
     )
 

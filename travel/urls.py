@@ -27,6 +27,7 @@ urlpatterns = [
     path("feed/<str:token>.ics", views.feed, name="feed"),
     path("routines/", views.routine_list, name="routines"),
     path("routines/new/", views.routine_new, name="routine_new"),
+    path("routines/preview/", views.routine_preview, name="routine_preview"),
     path("routines/<int:pk>/", views.routine_detail, name="routine"),
     path("routines/<int:pk>/pause/", views.routine_act, {"action": "pause"}, name="routine_pause"),
     path(

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from clients.models import Organization
+from tasks.recurring_forms import is_hand_written
 
 from . import calendars, services, zones
 from .forms import (
@@ -22,6 +23,7 @@ from .forms import (
     TravelProfileForm,
     TripForm,
     describe,
+    segment_template_from,
 )
 from .models import RoutineTrip, Segment, TravelProfile, Trip
 from .services import TravelError
@@ -447,6 +449,11 @@ def _template_formset(request, routine: RoutineTrip | None):
     return TemplateSegmentFormSet(request.POST or None, initial=initial, prefix="segments")
 
 
+def _saving(request) -> bool:
+    """A post to save, not the Preview button (which shows the coming days without JS)."""
+    return request.method == "POST" and "preview" not in request.POST
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def routine_new(request):
@@ -454,26 +461,35 @@ def routine_new(request):
     if not organizations.exists():
         raise Http404
     form = RoutineForm(
-        request.POST or None,
-        organizations=organizations,
-        initial={"timezone": request.user.timezone},
+        request.POST or None, organizations=organizations, zone=request.user.timezone
     )
     formset = _template_formset(request, None)
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        template = [f.as_template() for f in formset if f.has_changed() and f.cleaned_data]
+    if _saving(request) and form.is_valid() and formset.is_valid():
         try:
             routine = services.routine_create(
                 actor=request.user,
                 organization=form.cleaned_data["organization"],
                 traveler=form.cleaned_data["traveler"],
-                fields=form.routine_fields(template),
+                fields=form.routine_fields(segment_template_from(formset)),
             )
         except TravelError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Routine trip set up.")
             return redirect(routine)
-    return render(request, "travel/routine_form.html", {"form": form, "formset": formset})
+    return render(
+        request,
+        "travel/routine_form.html",
+        {"form": form, "formset": formset, "preview": form.preview()},
+    )
+
+
+@login_required
+@require_POST
+def routine_preview(request):
+    """The htmx partial under the schedule: the rule in words and its next days."""
+    form = RoutineForm(request.POST, organizations=_organizations(request.user))
+    return render(request, "tasks/recurring_preview.html", {"preview": form.preview()})
 
 
 @login_required
@@ -481,20 +497,14 @@ def routine_new(request):
 def routine_detail(request, pk: int):
     """The routine, its coming days and trips; editing it changes coming occurrences only."""
     routine = _routine(request, pk)
-    form = RoutineForm(
-        request.POST or None,
-        organizations=None,
-        routine=routine,
-        initial=RoutineForm.initial_for(routine),
-    )
+    form = RoutineForm(request.POST or None, organizations=None, routine=routine)
     formset = _template_formset(request, routine)
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        template = [
-            f.as_template() for f in formset if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
+    if _saving(request) and form.is_valid() and formset.is_valid():
         try:
             services.routine_update(
-                actor=request.user, routine=routine, fields=form.routine_fields(template)
+                actor=request.user,
+                routine=routine,
+                fields=form.routine_fields(segment_template_from(formset)),
             )
         except PermissionDenied as error:
             raise Http404 from error
@@ -513,6 +523,8 @@ def routine_detail(request, pk: int):
             "trips": routine.trips.select_related("traveler").order_by("-occurrence_date")[:20],
             "form": form,
             "formset": formset,
+            "preview": form.preview(),
+            "hand_written": is_hand_written(routine.rrule),
             "can_manage": services.may_work_on(request.user, routine.organization),
         },
     )

@@ -37,6 +37,16 @@ def next_first_tuesday(today: date) -> date:
     return next(day.date() for day in days if day.date() - timedelta(days=1) > today)
 
 
+def first_tuesday_after(today: date) -> date:
+    days = rrule(MONTHLY, byweekday=TU(1), dtstart=datetime.combine(today, time(0, 0)))
+    return next(day.date() for day in days if day.date() > today)
+
+
+def day_label(day: date) -> str:
+    """A day as the preview lists it: “Tue 1 Dec 2026”."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def local(moment: datetime, zone: str) -> str:
     """A time as the itinerary prints it: “Mon 1 Dec 2025, 15:10 CST (America/Chicago)”."""
     return f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M} {moment.tzname()} ({zone})"
@@ -122,9 +132,18 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     page.locator("#id_traveler").select_option(str(owner.pk))
     page.locator("#id_title").fill(TITLE)
     page.locator("#id_destinations").fill("Denver")
-    page.locator("#id_rrule").fill(RULE)
+    # The first Tuesday of every month, from the rule builder; the preview lists the days.
+    page.locator("#id_frequency").select_option("monthly")
+    page.get_by_label("A weekday of the month").check()
+    page.locator("#id_ordinal").select_option("1")
+    page.locator("#id_ordinal_weekday").select_option("TU")
     page.locator("#id_starts_on").fill(today.isoformat())
     expect(page.locator("#id_timezone")).to_have_value("America/Chicago")
+    expect(page.locator("#occurrence-preview")).to_contain_text("On the first Tuesday of the month")
+    expect(page.locator("#preview-occurrences li").first).to_have_text(
+        day_label(first_tuesday_after(today))
+    )
+    screenshot(page, "30-routine-form-preview")
     page.locator("#id_days_before").fill("1")
     page.locator("#id_nights").fill("2")
     page.locator("#id_lead_days").fill(str(LEAD_DAYS))
