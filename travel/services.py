@@ -548,8 +548,14 @@ def trip_decline(*, actor: User, trip: Trip, note: str = "") -> Trip:
     return trip
 
 
+# A booking task still to be done: cancelling its trip cancels it, wherever it is.
+OPEN_TASK = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.WAITING)
+
+
 @transaction.atomic
 def trip_cancel(*, actor: User, trip: Trip, note: str = "") -> Trip:
+    """For good: every segment is cancelled (and leaves the calendar feed), the traveler of
+    a booked trip or one awaiting approval is told, and its booking task is cancelled."""
     trip = _locked(trip)
     _may_plan(actor, trip)
     source = trip.status
@@ -563,14 +569,13 @@ def trip_cancel(*, actor: User, trip: Trip, note: str = "") -> Trip:
     _event(trip, actor, source, note or "Cancelled")
     if source in (Status.BOOKED, Status.AWAITING_APPROVAL):
         _tell_traveler(trip, [f"Cancelled: {_segment_line(s)}" for s in cancelled], cancelled=True)
-    if trip.task_id and trip.task.status in (TaskStatus.NEW, TaskStatus.IN_PROGRESS):
+    if trip.task_id and trip.task.status in OPEN_TASK:
         try:
-            if trip.task.status == TaskStatus.IN_PROGRESS:
-                task_services.task_move(
-                    actor=actor, task=trip.task, to=TaskStatus.CANCELLED, note="Trip cancelled"
-                )
-        except (PermissionDenied, task_services.TaskError):
-            pass
+            task_services.task_move(
+                actor=actor, task=trip.task, to=TaskStatus.CANCELLED, note="Trip cancelled"
+            )
+        except (PermissionDenied, task_services.TaskError) as error:
+            logger.info("Trip %s: booking task left as it is (%s)", trip.pk, error)
     return trip
 
 

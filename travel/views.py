@@ -260,10 +260,6 @@ def trip_act(request, pk: int, action: str):
             lambda: services.trip_decline(actor=request.user, trip=trip, note=note),
             "Declined: the trip is back with your assistant.",
         ),
-        "cancel": (
-            lambda: services.trip_cancel(actor=request.user, trip=trip, note=note),
-            "Trip cancelled.",
-        ),
         "complete": (
             lambda: services.trip_complete(actor=request.user, trip=trip),
             "Trip completed.",
@@ -276,6 +272,35 @@ def trip_act(request, pk: int, action: str):
         ),
     }[action]
     return _refuse_or(request, trip, act, done)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trip_cancel(request, pk: int):
+    """Cancelling cannot be undone: a page says what it does, and only its form cancels."""
+    trip = _trip(request, pk)
+    if request.method == "POST":
+        note = request.POST.get("note", "")[:300]
+        return _refuse_or(
+            request,
+            trip,
+            lambda: services.trip_cancel(actor=request.user, trip=trip, note=note),
+            "Trip cancelled.",
+        )
+    if not services.may_work_on(request.user, trip.organization):
+        raise Http404
+    if not trip.is_open:
+        messages.error(request, f"The trip is {trip.get_status_display().lower()}.")
+        return redirect(trip)
+    return render(
+        request,
+        "travel/trip_cancel.html",
+        {
+            "trip": trip,
+            "segments": list(trip.segments.exclude(status=Segment.Status.CANCELLED)),
+            "task_open": trip.task_id and trip.task.status in services.OPEN_TASK,
+        },
+    )
 
 
 @login_required
@@ -414,8 +439,12 @@ def profile_reveal(request, user_id: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def feed_regenerate(request):
+    """A new link ends every subscription to the old one: a page says so, and only its form
+    makes the new link."""
+    if request.method == "GET":
+        return render(request, "travel/feed_regenerate.html")
     services.feed_token_regenerate(actor=request.user, profile=services.profile_for(request.user))
     messages.success(request, "A new calendar link is ready; the old one no longer works.")
     return redirect("travel:profile")

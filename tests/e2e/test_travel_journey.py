@@ -322,3 +322,32 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     [changed] = [m for m in mailoutbox if m.subject.startswith("Changed:")]
     assert changed.to == [owner.email]
     assert "15:10" in changed.body and "16:10" in changed.body
+
+    # Renard makes a new calendar link: the page first says what that does to subscriptions.
+    page.goto("/travel/profile/")
+    page.get_by_role("link", name="Make a new link…").click()
+    expect(page.get_by_role("heading", name="Make a new calendar link?")).to_be_visible()
+    expect(page.locator("#what-a-new-link-does")).to_contain_text("stops getting your trips")
+    assert page.request.get(feed_url).status == 200  # asking changed nothing
+    page.get_by_role("button", name="Make a new link").click()
+    expect(page.get_by_role("alert")).to_contain_text("the old one no longer works")
+    new_feed_url = page.get_by_label("Calendar feed link").input_value()
+    assert new_feed_url != feed_url
+    assert page.request.get(feed_url).status == 404
+    assert len(Calendar.from_ical(page.request.get(new_feed_url).body()).walk("VEVENT")) == 2
+
+    # Rhonda cancels the trip: she is told what it does before anything happens.
+    helper.goto(trip_path)
+    helper.get_by_role("link", name="Cancel the trip…").click()
+    expect(helper.get_by_role("heading", name=f"Cancel “{TITLE}”?")).to_be_visible()
+    expect(helper.locator("#what-cancelling-does")).to_contain_text(
+        "emails Renard Bergstrom that the trip is cancelled"
+    )
+    assert Trip.objects.get(pk=trip.pk).status == Trip.Status.BOOKED
+    screenshot(helper, "30-cancel-the-trip")
+    helper.get_by_label("Why (optional, on the trip's timeline)").fill("The meeting is online")
+    helper.get_by_role("button", name="Cancel the trip").click()
+
+    expect(helper.get_by_role("alert").first).to_contain_text("Trip cancelled.")
+    expect(helper.locator("#trip-status")).to_have_text("Cancelled")
+    assert Calendar.from_ical(page.request.get(new_feed_url).body()).walk("VEVENT") == []
