@@ -1,6 +1,5 @@
-from django.utils import timezone
-
 from .models import Trip
+from .zones import today_for
 
 
 def travel_dashboard(user) -> dict:
@@ -12,7 +11,7 @@ def travel_dashboard(user) -> dict:
             :10
         ],
         "trips_coming": trips.filter(
-            status=Trip.Status.BOOKED, return_on__gte=timezone.localdate()
+            status=Trip.Status.BOOKED, return_on__gte=today_for(user)
         ).order_by("depart_on")[:5],
         "trips_to_book": trips.filter(
             status__in=[Trip.Status.REQUESTED, Trip.Status.PLANNING]

@@ -78,9 +78,10 @@ class TravelProfile(models.Model):
 
 
 class TripQuerySet(OrganizationRowsQuerySet):
-    def upcoming(self) -> "TripQuerySet":
+    def upcoming(self, *, today: date) -> "TripQuerySet":
+        """Open trips not over by `today`, a day in the zone of whoever asks."""
         return self.exclude(status__in=[Trip.Status.COMPLETED, Trip.Status.CANCELLED]).filter(
-            return_on__gte=django_timezone.localdate()
+            return_on__gte=today
         )
 
 

@@ -7,7 +7,6 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
@@ -71,10 +70,11 @@ def trip_list(request):
         "depart_on", "id"
     )
     awaiting = trips.filter(status=Trip.Status.AWAITING_APPROVAL).order_by("depart_on", "id")
-    coming = trips.filter(status=Trip.Status.BOOKED, return_on__gte=timezone.localdate()).order_by(
+    today = zones.today_for(request.user)
+    coming = trips.filter(status=Trip.Status.BOOKED, return_on__gte=today).order_by(
         "depart_on", "id"
     )
-    year = timezone.localdate().year
+    year = today.year
     routine_trips_this_year = trips.filter(
         traveler=request.user,
         routine__isnull=False,

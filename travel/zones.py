@@ -5,9 +5,11 @@ import re
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import date
 from functools import cache
 
 import airportsdata
+from django.utils import timezone
 
 from .models import Segment, TravelProfile, Trip
 
@@ -51,6 +53,11 @@ def zone_of(place: str) -> str | None:
 def first_destination(destinations: str) -> str:
     """The first place of a trip's destinations ("Cities, in order")."""
     return _PLACES_APART.split(destinations, maxsplit=1)[0].strip()
+
+
+def today_for(person) -> date:
+    """Today where the person is (their own zone, whatever zone the request runs in)."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(person.timezone))
 
 
 def home_zone(traveler) -> str:

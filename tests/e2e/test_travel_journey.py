@@ -1,8 +1,11 @@
 """A routine trip in the browser: the owner fills in his travel profile and sets up the monthly
-dealer meeting; the beat tick makes the next occurrence into a trip in the assistant's queue;
-she opens it from there, adds a flight and a hotel that cost more than the routine may spend
-on its own, and books; the owner approves from the link in the email; the itinerary shows each
-segment in the local time of its place, and his calendar feed lists both."""
+dealer meeting with the rule builder, which previews its days; the beat tick makes the next
+occurrence into a trip in the assistant's queue; she opens it from there and adds a flight and
+a hotel (the form offers each time in the zone of its place and stays open for the next one),
+over what the routine may spend on its own, and books; the owner approves from the link in the
+email; the itinerary shows each segment in the local time of its place, and his calendar feed
+lists both. The flight moves an hour at the same price and stays booked; a new calendar link
+and the trip's cancellation each ask first on a page of their own."""
 
 import re
 import zoneinfo
@@ -226,6 +229,10 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     )
     expect(helper.locator("#segments tbody tr")).to_have_count(2)
     expect(helper.locator("#trip-total")).to_have_text("800.00 USD")
+    # She works from New York: every time names its zone for her.
+    flight_row = helper.locator("#segments tbody tr").first
+    expect(flight_row).to_contain_text(f"15:10 {flight_start.tzname()} · America/Chicago")
+    expect(flight_row).to_contain_text(f"16:45 {flight_end.tzname()} · America/Denver")
     helper.get_by_role("button", name="Book it").click()
 
     expect(
@@ -250,6 +257,10 @@ def test_a_routine_trip_is_made_by_the_tick_booked_over_its_limit_and_approved_f
     expect(page).to_have_url(f"{live_server.url}{trip_path}")
     expect(page.get_by_role("alert")).to_contain_text("Approved: the trip is booked.")
     expect(page.locator("#trip-status")).to_have_text("Booked")
+    # Renard lives in Chicago's zone: only the landing in Denver names its zone.
+    flight_row = page.locator("#segments tbody tr").first
+    expect(flight_row).not_to_contain_text("America/Chicago")
+    expect(flight_row).to_contain_text(f"16:45 {flight_end.tzname()} · America/Denver")
 
     # The itinerary: each segment in the local time and zone of its place.
     page.get_by_role("link", name="Itinerary").click()
