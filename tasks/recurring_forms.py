@@ -13,7 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from vapportal.timezones import timezone_choices
+from vapportal.timezones import TimeZoneField
 
 from .models import Category, Priority, RecurringTask
 from .recurring import (
@@ -150,7 +150,7 @@ class RuleBuilderForm(forms.Form):
     )
     ordinal_weekday = forms.ChoiceField(choices=WEEKDAY_CHOICES, initial="MO", label="Weekday")
     starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Starting")
-    timezone = forms.ChoiceField(choices=timezone_choices, label="Time zone")
+    timezone = TimeZoneField(label="Time zone")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,6 +159,7 @@ class RuleBuilderForm(forms.Form):
     def start_today_in(self, zone: str) -> None:
         """A new schedule: in `zone`, from today there."""
         self.fields["timezone"].initial = zone
+        self.fields["timezone"].preferred = [zone]
         self.fields["starts_on"].initial = timezone.localdate(timezone=zoneinfo.ZoneInfo(zone))
 
     def time_of_day(self, cleaned: dict) -> time | None:

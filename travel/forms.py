@@ -9,7 +9,7 @@ from django import forms
 from accounts.models import User
 from clients.models import Organization
 from tasks.recurring_forms import RuleBuilderForm, rule_in_words, rule_initial
-from vapportal.timezones import timezone_choices
+from vapportal.timezones import TimeZoneField, TimeZoneInput
 
 from .models import CURRENCIES, RoutineTrip, Segment, TravelProfile
 from .services import RoutineFields, SegmentFields
@@ -144,24 +144,30 @@ class SegmentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="As the clocks show it where it starts, in the time zone beside it.",
     )
-    start_zone = forms.ChoiceField(
-        choices=timezone_choices,
+    start_zone = TimeZoneField(
         label="Time zone where it starts",
-        widget=forms.Select(attrs={"aria-label": "Time zone where it starts"}),
+        widget=TimeZoneInput(attrs={"aria-label": "Time zone where it starts"}),
     )
     end = forms.DateTimeField(
         label="Ends",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="As the clocks show it where it ends, in the time zone beside it.",
     )
-    end_zone = forms.ChoiceField(
-        choices=timezone_choices,
+    # One list of suggestions serves both zones of the page.
+    end_zone = TimeZoneField(
         label="Time zone where it ends",
-        widget=forms.Select(attrs={"aria-label": "Time zone where it ends"}),
+        widget=TimeZoneInput(attrs={"aria-label": "Time zone where it ends"}),
+        shared_list="id_start_zone-zones",
     )
     cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0)
     currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
     notes = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_zone"].preferred = [
+            zone for zone in (self.initial.get("start_zone"), self.initial.get("end_zone")) if zone
+        ]
 
     def clean(self):
         data = super().clean()
@@ -305,10 +311,6 @@ class RoutineForm(RuleBuilderForm):
         }  # fmt: skip
 
 
-def _zones_or_blank() -> list[tuple[str, str]]:
-    return [("", "—"), *timezone_choices()]
-
-
 TEMPLATE_DAY = date(2026, 6, 1)
 
 
@@ -328,11 +330,18 @@ class TemplateSegmentForm(forms.Form):
         min_value=0, max_value=30, initial=0, required=False, label="End day"
     )
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False)
-    start_zone = forms.ChoiceField(
-        choices=_zones_or_blank, required=False, label="Zone", help_text="— is the traveler's."
+    # Every row's zones share the suggestions of the routine's own zone field.
+    start_zone = TimeZoneField(
+        required=False,
+        label="Zone",
+        help_text="Blank is the traveler's.",
+        shared_list="id_timezone-zones",
     )
-    end_zone = forms.ChoiceField(
-        choices=_zones_or_blank, required=False, label="End zone", help_text="— is the start's."
+    end_zone = TimeZoneField(
+        required=False,
+        label="End zone",
+        help_text="Blank is the start's.",
+        shared_list="id_timezone-zones",
     )
     cost = forms.DecimalField(
         min_value=Decimal("0"), max_digits=10, decimal_places=2, initial=0, required=False

@@ -104,10 +104,14 @@ def test_each_time_has_the_zone_it_is_read_in_beside_it(client_for, trip, far_as
     html = page_of(client_for(far_assistant), trip).content.decode()
 
     for time_name, zone_name in (("start", "start_zone"), ("end", "end_zone")):
-        block = re.search(rf'<div id="div_id_{time_name}".*?</select>', html, re.DOTALL)
+        block = re.search(rf'<div id="div_id_{time_name}".*?form-text', html, re.DOTALL)
         assert block, time_name
-        assert f'name="{time_name}"' in block.group() and f'name="{zone_name}"' in block.group()
-        assert '<option value="America/Chicago" selected>' in block.group()
+        assert f'name="{time_name}"' in block.group()
+        zone_input = re.search(rf'<input [^>]*name="{zone_name}"[^>]*>', block.group())
+        assert zone_input, zone_name
+        assert 'value="America/Chicago"' in zone_input.group()
+        assert 'list="id_start_zone-zones"' in zone_input.group()
+    assert html.count('<datalist id="id_start_zone-zones">') == 1
     assert "in the time zone beside it" in html
 
 
