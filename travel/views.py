@@ -60,10 +60,13 @@ def _with_totals(trips):
     )
 
 
+PAST_TRIPS_SHOWN = 10
+
+
 @login_required
 def trip_list(request):
     """Owners: trips awaiting their approval, then the coming ones. Assistants: trips to book,
-    by departure, then the booked ones."""
+    by departure, then the booked ones. Both: the latest trips travelled."""
     trips = Trip.objects.visible_to(request.user).select_related("organization", "traveler")
     is_assistant = hasattr(request.user, "assistant_profile")
     to_book = trips.filter(status__in=[Trip.Status.REQUESTED, Trip.Status.PLANNING]).order_by(
@@ -74,6 +77,9 @@ def trip_list(request):
     coming = trips.filter(status=Trip.Status.BOOKED, return_on__gte=today).order_by(
         "depart_on", "id"
     )
+    past = trips.filter(
+        status__in=[Trip.Status.BOOKED, Trip.Status.COMPLETED], return_on__lt=today
+    ).order_by("-return_on", "-id")
     year = today.year
     routine_trips_this_year = trips.filter(
         traveler=request.user,
@@ -88,6 +94,7 @@ def trip_list(request):
             "to_book": _with_totals(to_book)[:100],
             "awaiting": _with_totals(awaiting)[:100],
             "coming": _with_totals(coming)[:100],
+            "past": _with_totals(past)[:PAST_TRIPS_SHOWN],
             "is_assistant": is_assistant,
             "routine_trips_this_year": routine_trips_this_year,
             "year": year,

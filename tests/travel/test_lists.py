@@ -206,3 +206,29 @@ def test_a_regenerated_feed_token_is_not_found(client, client_for, owner):
 
 def test_an_unknown_feed_token_is_not_found(db):
     assert Client().get(reverse("travel:feed", args=["not-a-token"])).status_code == 404
+
+
+def test_trips_travelled_lately_are_listed_latest_first_and_cost_no_more_queries(
+    client_for, owner, organization, assistant, django_assert_num_queries
+):
+    first = booked_trip(owner, organization, assistant, purpose="Trip 00", days=10)
+    services.trip_complete(actor=assistant, trip=first)
+    weeks_later = datetime.combine(in_days(40), datetime.min.time(), CHICAGO)
+    with time_machine.travel(weeks_later):
+        client = client_for(owner)
+        expected = queries_for(lambda: client.get(LIST))
+    later = [
+        booked_trip(owner, organization, assistant, purpose=f"Trip {n:02}", days=10 + n)
+        for n in range(1, 12)
+    ]
+    with time_machine.travel(weeks_later):
+        client = client_for(owner)
+        with django_assert_num_queries(expected):
+            page = client.get(LIST).content.decode()
+
+    past = page[page.index('id="past"') :]
+    shown = [trip.purpose for trip in reversed(later)][:10]
+    assert [purpose for purpose in shown if purpose in past] == shown
+    assert past.index(shown[0]) < past.index(shown[1])
+    assert "Trip 00" not in past  # the eleventh latest
+    assert 'id="coming"' not in page
