@@ -99,7 +99,8 @@ class Engagement(models.Model):
     objects = EngagementQuerySet.as_manager()
 
     class Meta:
-        ordering = ["organization__name", "role", "started_on"]
+        # "-role": the primary ("primary") before the backups ("backup").
+        ordering = ["organization__name", "-role", "started_on"]
         constraints = [
             models.UniqueConstraint(
                 fields=["assistant", "organization"],

@@ -142,7 +142,7 @@ def engagements(request):
     show_ended = request.GET.get("show") == "ended"
     rows = Engagement.objects.select_related("assistant", "organization")
     rows = rows.filter(ended_at__isnull=not show_ended)
-    page = Paginator(rows.order_by("organization__name", "role", "id"), PAGE_SIZE).get_page(
+    page = Paginator(rows.order_by("organization__name", "-role", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "staff/engagements.html", {"page": page, "show_ended": show_ended})

@@ -92,6 +92,25 @@ def authorities_for(
     return {contact: effective_authority(vendor, contact, engagement) for contact in contacts}
 
 
+def vendors_writable_by(user: User, vendors: list[Vendor]) -> list[Vendor]:
+    """The vendors the person may write to someone at (the vendor itself or one of its
+    contacts), for the lists that offer writing. Reads each vendor's contacts: prefetch them."""
+    if not vendors:
+        return []
+    organization = vendors[0].organization
+    if is_client(user, organization):
+        return vendors
+    engagement = engagement_of(user, organization)
+    return [
+        vendor
+        for vendor in vendors
+        if any(
+            effective_authority(vendor, contact, engagement) != Authority.NONE
+            for contact in [None, *vendor.contacts.all()]
+        )
+    ]
+
+
 def engaged_authorities(
     vendor: Vendor, contacts: list[Contact | None]
 ) -> dict[Contact | None, list[tuple[User, str]]]:

@@ -167,6 +167,8 @@ def task_detail(request, pk: int):
 
 
 def _detail_context(request, task: Task, **forms) -> dict:
+    from vendors.services import vendors_writable_by
+
     user = request.user
     client, assistant = (
         is_client(user, task.organization),
@@ -208,7 +210,14 @@ def _detail_context(request, task: Task, **forms) -> dict:
         "timer": RunningTimer.objects.shown_to(user).select_related("task").first()
         if assistant
         else None,
-        "vendors": task.organization.vendors.exclude(status="former").only("pk", "name")
+        "vendors": vendors_writable_by(
+            user,
+            list(
+                task.organization.vendors.exclude(status="former")
+                .select_related("organization")
+                .prefetch_related("contacts")
+            ),
+        )
         if assistant or client
         else [],
     }

@@ -353,3 +353,16 @@ def test_invitation_list_query_count_does_not_grow(
     with django_assert_num_queries(expected):
         response = client.get(reverse("staff:invitations"))
     assert len(response.context["page"].object_list) == 13
+
+
+def test_the_engagements_list_shows_each_clients_primary_above_its_backup(
+    client_for, admin_user, organization, engagement
+):
+    backup = EngagementFactory(
+        organization=organization, role=Engagement.Role.BACKUP, assistant__full_name="Aaron Backup"
+    )
+
+    page = client_for(admin_user).get(reverse("staff:engagements")).content.decode()
+
+    assert page.index(engagement.assistant.full_name) < page.index(backup.assistant.full_name)
+    assert list(Engagement.objects.filter(organization=organization)) == [engagement, backup]

@@ -2,9 +2,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from assistants.models import Authority
 from tasks.models import Task, TaskEvent
+from tests.factories import TaskFactory
 from vendors import services
-from vendors.models import AuthorityChange, Contact, Message
+from vendors.models import AuthorityChange, Contact, Message, Vendor
 
 from .conftest import INBOUND_SECRET, reply, write
 
@@ -403,3 +405,24 @@ def test_a_contact_of_another_organization_cannot_be_chosen_to_write_to(
     )
 
     assert response.status_code == 404
+
+
+def test_the_task_page_offers_to_write_only_to_vendors_the_assistant_may_write_to(
+    client_for, sending_assistant, owner, organization, vendor, contact
+):
+    never = Vendor.objects.create(organization=organization, name="Northwoods Marketing")
+    services.authority_set(actor=owner, vendor=never, contact=None, authority=Authority.NONE)
+    only_one_contact = Vendor.objects.create(organization=organization, name="Lakeshore Tire")
+    services.authority_set(
+        actor=owner, vendor=only_one_contact, contact=None, authority=Authority.NONE
+    )
+    sam = Contact.objects.create(vendor=only_one_contact, name="Sam", email="sam@tire.example")
+    services.authority_set(
+        actor=owner, vendor=only_one_contact, contact=sam, authority=Authority.DRAFT
+    )
+    task = TaskFactory(organization=organization, requested_by=owner, created_by=owner)
+
+    offered = client_for(sending_assistant).get(task.get_absolute_url()).context["vendors"]
+    assert [v.name for v in offered] == ["Fox Valley Detailing", "Lakeshore Tire"]
+    offered_to_owner = client_for(owner).get(task.get_absolute_url()).context["vendors"]
+    assert len(offered_to_owner) == 3
