@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assistants', '0001_initial'),
+        ("assistants", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='engagement',
-            options={'ordering': ['organization__name', '-role', 'started_on']},
+            name="engagement",
+            options={"ordering": ["organization__name", "-role", "started_on"]},
         ),
     ]

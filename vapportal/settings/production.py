@@ -8,10 +8,12 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")
+if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be a secret of your own, 50 characters or more, not the development key."
+    )
 SALT_KEY = env.list("TRAVEL_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-if SECRET_KEY.startswith("django-insecure"):
-    raise ImproperlyConfigured("SECRET_KEY is the development key: set a secret of your own.")
 # Without these, base settings fall back to make run's SQLite file and filesystem broker,
 # which a second machine cannot share.
 for _name in ("DATABASE_URL", "CELERY_BROKER_URL"):
