@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint install assets chromium bench clean
+.PHONY: run test floors lint install assets chromium bench clean
 
 # Where make run's web server listens; links in its emails point there unless SITE_URL says.
 WEB_ADDRESS ?= 127.0.0.1:8000
@@ -22,6 +22,17 @@ run: install assets
 
 test: install assets chromium lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite again on the lowest versions pyproject.toml allows (uv's lowest-direct
+# resolution), in a virtualenv of its own: every floor we claim is one we have run.
+floors: install assets chromium
+	$(PY) -m pip install --quiet uv
+	mkdir -p var
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --resolution lowest-direct \
+		--python-version 3.11 --quiet -o var/floors.txt
+	test -x .venv-floors/bin/python || $(PYTHON) -m venv .venv-floors
+	.venv-floors/bin/python -m pip install --quiet -r var/floors.txt
+	.venv-floors/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -65,4 +76,4 @@ bench: install assets
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor staticfiles var
+	rm -rf $(VENV) .venv-floors node_modules static/vendor staticfiles var
