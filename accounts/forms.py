@@ -39,7 +39,9 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        email_queue(template="password_reset", to=to_email, context=context)
+        email_queue(
+            template="password_reset", to=to_email, zone=context["user"].timezone, context=context
+        )
 
 
 class ProfileForm(forms.ModelForm):

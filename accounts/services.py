@@ -29,6 +29,8 @@ def _queue_invitation_email(invitation: Invitation) -> None:
     email_queue(
         template="invitation",
         to=invitation.email,
+        # The invitee has no zone of their own yet: the one their account will start in.
+        zone=invitation.suggested_timezone,
         context={
             "invitation": invitation,
             "link": invitation_link(invitation),

@@ -22,6 +22,7 @@ from assistants.models import Authority, Engagement
 from clients.models import Membership, Organization, TeamMember
 from vapportal import links
 from vapportal.audit import audit_record
+from vapportal.dates import day_text, reading_in
 from vapportal.emails import email_queue
 
 from .models import (
@@ -150,7 +151,7 @@ def _settings_summary(checkin_settings: CheckInSettings, skipped_before: set[str
 
 
 def _days_label(iso_days: set[str]) -> str:
-    return ", ".join(f"{date.fromisoformat(day):%a %-d %b %Y}" for day in sorted(iso_days))
+    return ", ".join(day_text(date.fromisoformat(day), year=True) for day in sorted(iso_days))
 
 
 # Writing ------------------------------------------------------------------------------------
@@ -299,13 +300,13 @@ def _set_send_time(checkin: CheckIn, send_on: date | None) -> None:
         return
     if not checkin_settings.is_send_day(send_on):
         raise CheckInError(
-            f"{send_on:%A %-d %B} is not a check-in day: choose a day it goes out, "
+            f"{day_text(send_on)} is not a check-in day: choose a day it goes out, "
             "or change the days in the settings."
         )
     send_at = checkin_settings.send_at(send_on)
     if send_at <= now:
         raise CheckInError(
-            f"The send time on {send_on:%A %-d %B} has passed: send it now or choose a later day."
+            f"The send time on {day_text(send_on)} has passed: send it now or choose a later day."
         )
     checkin.send_on, checkin.send_at = send_on, send_at
 
@@ -337,6 +338,7 @@ def checkin_submit(*, actor: User, checkin: CheckIn, send_on: date | None = None
         email_queue(
             template="checkin_approval",
             to=owner.email,
+            zone=owner.timezone,
             context={
                 "checkin": checkin,
                 "writer": actor,
@@ -520,6 +522,7 @@ def _remind(organization: Organization, day: date) -> int:
                 email_queue(
                     template="checkin_reminder",
                     to=owner.email,
+                    zone=owner.timezone,
                     context={
                         "organization": organization,
                         "day": day,
@@ -540,7 +543,7 @@ def _standing_note(checkin_settings: CheckInSettings, day: date, send_at: dateti
         with transaction.atomic():
             checkin = CheckIn.objects.create(
                 organization=organization,
-                subject=f"Check-in · {day:%A %-d %B}",
+                subject=f"Check-in · {day_text(day, organization.zone)}",
                 message=checkin_settings.standing_note,
                 status=Status.SCHEDULED,
                 send_on=day,
@@ -789,16 +792,18 @@ def _back_to_queue(
 
 def _render(checkin: CheckIn) -> tuple[str, str]:
     """The text and HTML bodies, once per check-in: only the archive link differs between
-    recipients, and it is put in per message."""
+    recipients, and it is put in per message. The team has no zones of their own: any date
+    is the organization's, named."""
     context = {
         "checkin": checkin,
         "site_url": settings.SITE_URL,
         "archive_url": ARCHIVE_LINK,
     }
-    return (
-        render_to_string("emails/checkin_body.txt", context),
-        render_to_string("emails/checkin_body.html", context),
-    )
+    with reading_in(checkin.organization.zone, known=False):
+        return (
+            render_to_string("emails/checkin_body.txt", context),
+            render_to_string("emails/checkin_body.html", context),
+        )
 
 
 def _message(row: Delivery, text: str, html: str, *, connection) -> EmailMultiAlternatives:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assistants.models import Authority
 from clients.lookups import organization_from_request
 from clients.models import Organization
+from vapportal.dates import moment_text
 from vapportal.templatetags.portal import markdown
 
 from . import services
@@ -138,10 +139,10 @@ def _writable_organizations(user) -> list[Organization]:
 
 def _saved_message(checkin: CheckIn) -> str:
     """Sent now, a check-in is still "scheduled" (for this moment) until the worker starts it:
-    only one due later is announced as scheduled, with its day and time where it is sent."""
+    only one due later is announced as scheduled, with its day and time where it is sent
+    (named when that is not the writer's clock)."""
     if checkin.status == CheckIn.Status.SCHEDULED and checkin.send_at > timezone.now():
-        when = timezone.localtime(checkin.send_at, checkin.organization.zone)
-        return f"Scheduled for {when:%A %-d %B} at {when:%H:%M}."
+        return f"Scheduled for {moment_text(checkin.send_at, checkin.organization.zone)}."
     return {
         CheckIn.Status.DRAFT: "Saved as a draft.",
         CheckIn.Status.AWAITING_APPROVAL: "Sent to the owner for approval.",

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients.models import Organization
+from vapportal.dates import moment_text
 from vapportal.emails import email_queue
 
 from .models import DigestRun, Notification, Task
@@ -66,6 +67,7 @@ def _send_now(notification: Notification) -> None:
     email_queue(
         template="task_notification",
         to=notification.user.email,
+        zone=notification.user.timezone,
         context={
             "notification": notification,
             "task": notification.task,
@@ -124,6 +126,7 @@ def digest_send(*, user: User, now: datetime) -> bool:
     email_queue(
         template="task_digest",
         to=user.email,
+        zone=user.timezone,
         context={"user": user, "notifications": items, "local_date": local_date},
     )
     return True
@@ -150,16 +153,12 @@ def due_reminders_dispatch(*, now: datetime | None = None) -> int:
         )
         for task in tasks:
             user = task.assignee or primary_assistant(task.organization)
-            local_due = (
-                timezone.localtime(task.due_at, zoneinfo.ZoneInfo(user.timezone)) if user else None
-            )
+            if user is None:
+                continue
+            # Kept and read later, in an email or a digest: on the person's clock, named.
+            due = moment_text(task.due_at, user.timezone, named=True)
             with transaction.atomic():
-                if user and notify(
-                    user=user,
-                    task=task,
-                    kind=kind,
-                    key=kind,
-                    text=f"“{task.title}” {verb} ({local_due:%a %d %b %H:%M %Z}).",
-                ):
+                text = f"“{task.title}” {verb} ({due})."
+                if notify(user=user, task=task, kind=kind, key=kind, text=text):
                     sent += 1
     return sent

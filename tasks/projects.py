@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from clients.models import Organization
 from vapportal.audit import audit_record
+from vapportal.dates import day_text
 
 from . import services
 from .models import OPEN_STATUSES, Milestone, Project, Status
@@ -132,7 +133,7 @@ def milestone_add(
             raise ProjectError("The due date is in the past.", field="due_date")
         if project.target_date is not None and due_date > project.target_date:
             raise ProjectError(
-                f"The project's target date is {project.target_date:%d %b %Y}; "
+                f"The project's target date is {day_text(project.target_date)}; "
                 "its milestones are due by then.",
                 field="due_date",
             )

@@ -24,6 +24,7 @@ from django.utils import timezone as django_timezone
 from accounts.models import User
 from clients.models import Organization
 from vapportal.audit import audit_record
+from vapportal.dates import moment_text
 from vapportal.timezones import validate_timezone
 
 from . import notifications, services
@@ -214,8 +215,13 @@ class Occurrence:
 
     @property
     def label(self) -> str:
-        at = self.at
-        return f"{at:%a} {at.day} {at:%b %Y}, {time_text(at.timetz())} {at.tzname()}"
+        """“Tue 1 Dec, 09:00 CST”: a rule's times are its zone's, and say so wherever read."""
+        return moment_text(self.at, self.at.tzinfo, named=True)
+
+    @property
+    def label_to_keep(self) -> str:
+        """The label for text kept and read later (the audit trail), with its year."""
+        return moment_text(self.at, self.at.tzinfo, named=True, year=True)
 
 
 @dataclass(frozen=True)
@@ -611,7 +617,7 @@ def recurring_task_skip(*, actor: User, rule: RecurringTask, occurrence: str) ->
     audit_record(
         actor=actor,
         action="recurring_task.skipped",
-        summary=f"Skipped {target.label} of the recurring task “{rule.title}”",
+        summary=f"Skipped {target.label_to_keep} of the recurring task “{rule.title}”",
         organization=rule.organization,
     )
     return rule
@@ -625,10 +631,11 @@ def recurring_task_restore(*, actor: User, rule: RecurringTask, occurrence: str)
         raise RecurringError("That occurrence is not skipped.")
     rule.skipped = [key for key in rule.skipped if key != occurrence]
     rule.save(update_fields=["skipped", "updated_at"])
+    restored = Schedule.of(rule).occurrence(datetime.fromisoformat(occurrence))
     audit_record(
         actor=actor,
         action="recurring_task.restored",
-        summary=f"Restored {occurrence} of the recurring task “{rule.title}”",
+        summary=f"Restored {restored.label_to_keep} of the recurring task “{rule.title}”",
         organization=rule.organization,
     )
     return rule
@@ -754,5 +761,5 @@ def _hand_to_assignee(rule: RecurringTask, task: Task, occurrence: Occurrence) -
             task=task,
             kind=notifications.Kind.ASSIGNED,
             key=occurrence.key,
-            text=f"“{task.title}” ({occurrence.label}) is yours, as every time.",
+            text=f"“{task.title}” ({occurrence.label_to_keep}) is yours, as every time.",
         )

@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
+from vapportal.dates import day_text
 from vapportal.timezones import TimeZoneField
 
 from .models import Category, Priority, RecurringTask
@@ -253,8 +254,7 @@ class RuleBuilderForm(forms.Form):
 
 
 def _day_label(occurrence: Occurrence) -> str:
-    day = occurrence.local
-    return f"{day:%a} {day.day} {day:%b %Y}"  # “Tue 1 Dec 2026”
+    return day_text(occurrence.local.date(), occurrence.at.tzinfo)  # “Tue 1 Dec”
 
 
 class RecurringTaskForm(RuleBuilderForm):

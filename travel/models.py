@@ -13,6 +13,7 @@ from django.utils import timezone as django_timezone
 from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
 
 from clients.models import Organization, OrganizationRowsQuerySet
+from vapportal.dates import day_text
 from vapportal.timezones import validate_timezone
 
 # ISO 4217 codes the portal books in.
@@ -146,7 +147,7 @@ class Trip(models.Model):
         indexes = [models.Index(fields=["organization", "status", "depart_on"])]
 
     def __str__(self) -> str:
-        return f"{self.purpose} ({self.depart_on:%-d %b %Y})"
+        return f"{self.purpose} ({day_text(self.depart_on, year=True)})"
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

@@ -25,6 +25,7 @@ from tasks.models import Status as TaskStatus
 from tasks.recurring import RecurringError, rrule_validate
 from vapportal import links
 from vapportal.audit import audit_record
+from vapportal.dates import day_text, moment_text
 from vapportal.emails import email_queue
 
 from . import calendars
@@ -209,6 +210,12 @@ def trip_request(
     return trip
 
 
+def _days(first: date, last: date, zone) -> str:
+    """A trip's days in text that is kept (a task's details): “Thu 3 Dec to Sat 5 Dec 2026”."""
+    first_text = day_text(first, zone, year=first.year != last.year)
+    return f"{first_text} to {day_text(last, zone, year=True)}"
+
+
 def _booking_task(trip: Trip, *, writer: User):
     """The task in the queue that says "book this trip", due a week before departure (and
     not before tomorrow evening)."""
@@ -222,7 +229,7 @@ def _booking_task(trip: Trip, *, writer: User):
         requested_by=trip.traveler,
         title=f"Book the trip: {trip.purpose}"[:200],
         details=(
-            f"{trip.destinations}, {trip.depart_on:%a %-d %b} to {trip.return_on:%a %-d %b %Y}."
+            f"{trip.destinations}, {_days(trip.depart_on, trip.return_on, zone)}."
             f"\n\n[Plan it on the trip's page]({reverse('travel:trip', args=[trip.pk])})"
         ),
         category=Category.TRAVEL,
@@ -364,11 +371,11 @@ def _cost(segment: Segment) -> str:
 
 
 def _segment_line(segment: Segment) -> str:
-    start, end = segment.local_start, segment.local_end
     parts = [
         str(segment),
         f"{segment.origin} → {segment.destination}" if segment.origin else segment.destination,
-        f"{start:%a %-d %b %H:%M} {start.tzname()} – {end:%a %-d %b %H:%M} {end.tzname()}",
+        f"{moment_text(segment.start_at, segment.start_zone, named=True)} – "
+        f"{moment_text(segment.end_at, segment.end_zone, named=True)}",
         f"confirmation {segment.confirmation}" if segment.confirmation else "",
     ]
     return ", ".join(part for part in parts if part)
@@ -472,6 +479,7 @@ def _ask_for_approval(trip: Trip, reasons: list[str], *, changes: list[str] = ()
         email_queue(
             template="trip_approval",
             to=owner.email,
+            zone=owner.timezone,
             context={
                 "trip": trip,
                 "reasons": reasons,
@@ -543,6 +551,7 @@ def trip_decline(*, actor: User, trip: Trip, note: str = "") -> Trip:
         email_queue(
             template="trip_declined",
             to=trip.booked_by.email,
+            zone=trip.booked_by.timezone,
             context={"trip": trip, "actor": actor, "note": note},
         )
     return trip
@@ -605,6 +614,7 @@ def _send_itinerary(trip: Trip) -> None:
     email_queue(
         template="trip_itinerary",
         to=trip.traveler.email,
+        zone=trip.traveler.timezone,
         context={
             "trip": trip,
             "segments": list(_live_segments(trip)),
@@ -618,6 +628,7 @@ def _tell_traveler(trip: Trip, lines: list[str], *, cancelled: bool = False) -> 
     email_queue(
         template="trip_changed",
         to=trip.traveler.email,
+        zone=trip.traveler.timezone,
         context={
             "trip": trip,
             "lines": lines,
@@ -792,7 +803,7 @@ def routine_skip(*, actor: User, routine: RoutineTrip, day: date) -> RoutineTrip
     """Leave one coming occurrence out (a trip already made for it is cancelled on its page)."""
     routine = _routine_locked(actor, routine)
     if day not in occurrences(routine, day, day):
-        raise TravelError(f"{day:%A %-d %B %Y} is not one of this routine's days.")
+        raise TravelError(f"{day_text(day)} is not one of this routine's days.")
     if not routine.is_skipped(day):
         routine.skipped = sorted([*routine.skipped, day.isoformat()])
         routine.save(update_fields=["skipped", "updated_at"])
@@ -909,6 +920,7 @@ def _alert(routine: RoutineTrip, message: str) -> None:
         email_queue(
             template="routine_alert",
             to=person.email,
+            zone=person.timezone,
             context={
                 "routine": routine,
                 "message": message,
@@ -960,7 +972,7 @@ def _occurrence_trip(routine: RoutineTrip, day: date, plan: _Plan) -> Trip:
         occurrence_date=day,
         status=Status.PLANNING,
     )
-    _event(trip, None, "", f"Made by the routine for {day:%a %-d %b %Y}")
+    _event(trip, None, "", f"Made by the routine for {day_text(day, routine.timezone, year=True)}")
     last = plan.last_booked
     if last is not None:
         shift = trip.depart_on - last.depart_on

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from clients.models import Organization
 from tasks.recurring_forms import is_hand_written
+from vapportal.dates import day_text, reading_in
 
 from . import calendars, services, zones
 from .forms import (
@@ -349,11 +350,13 @@ def approve_link(request, token: str):
 @login_required
 def itinerary(request, pk: int):
     trip = _trip(request, pk)
-    return render(
-        request,
-        "travel/itinerary.html",
-        {"trip": trip, "segments": trip.segments.exclude(status=Segment.Status.CANCELLED)},
-    )
+    # Printed, it goes where the traveler goes: every time names its zone.
+    with reading_in(request.user.timezone, known=False):
+        return render(
+            request,
+            "travel/itinerary.html",
+            {"trip": trip, "segments": trip.segments.exclude(status=Segment.Status.CANCELLED)},
+        )
 
 
 @login_required
@@ -574,7 +577,7 @@ def routine_act(request, pk: int, action: str):
         if action == "skip":
             day = date.fromisoformat(request.POST.get("day", ""))
             services.routine_skip(actor=request.user, routine=routine, day=day)
-            done = f"{day:%A %-d %B} is skipped."
+            done = f"{day_text(day)} is skipped."
         else:
             state = {"pause": "paused", "resume": "active", "end": "ended"}[action]
             services.routine_set_state(actor=request.user, routine=routine, state=state)

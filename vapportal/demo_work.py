@@ -25,6 +25,7 @@ from tasks import services as task_services
 from tasks.models import Category, Priority, Status, Task, TaskEvent, TimeEntry
 from travel import services as travel_services
 from travel.models import Segment, Trip, TripEvent
+from vapportal.dates import day_text
 
 
 @dataclass
@@ -170,7 +171,8 @@ def _history_trip(cast: Cast, *, depart_on: date) -> Trip:
     task = Task.objects.create(
         organization=cast.organization,
         title=f"Book the trip: {purpose}",
-        details=f"Detroit, {depart_on:%a %-d %b} to {return_on:%a %-d %b %Y}.",
+        details=f"Detroit, {day_text(depart_on, cast.zone)} to "
+        f"{day_text(return_on, cast.zone, year=True)}.",
         category=Category.TRAVEL,
         status=Status.DONE,
         assignee=cast.assistant,
@@ -399,7 +401,7 @@ def _checkin_of_the_last_send_day(cast: Cast, now: datetime, today: date) -> str
     ).exists():
         return ""
     _history_checkin(cast, day=day, send_at=checkin_settings.send_at(day))
-    return f"the check-in sent on {day:%a %-d %b}"
+    return f"the check-in sent on {day_text(day, cast.zone)}"
 
 
 def _history_checkin(cast: Cast, *, day: date, send_at: datetime) -> CheckIn:

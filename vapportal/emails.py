@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .dates import Zone, reading_in
 from .models import OutgoingEmail
 
 
@@ -16,6 +17,7 @@ def email_queue(
     *,
     template: str,
     to: str,
+    zone: Zone,
     context: dict,
     reply_to: str = "",
     from_email: str = "",
@@ -23,14 +25,20 @@ def email_queue(
 ) -> OutgoingEmail:
     """Render `emails/<template>_{subject,body}.txt` and `_body.html` and queue the message.
 
-    The send task is enqueued only when the surrounding transaction commits, so a rolled-back
-    write never mails anyone."""
+    Its dates and times are written for the recipient, on the clock of `zone` (their own, or
+    their organization's when they have none), each time naming its zone: nobody knows where
+    a message is read. The send task is enqueued only when the surrounding transaction
+    commits, so a rolled-back write never mails anyone."""
     context = {"site_url": settings.SITE_URL, **context}
+    with reading_in(zone, known=False):
+        subject = render_to_string(f"emails/{template}_subject.txt", context)
+        text_body = render_to_string(f"emails/{template}_body.txt", context)
+        html_body = render_to_string(f"emails/{template}_body.html", context)
     return email_queue_written(
         to=to,
-        subject=render_to_string(f"emails/{template}_subject.txt", context),
-        text_body=render_to_string(f"emails/{template}_body.txt", context),
-        html_body=render_to_string(f"emails/{template}_body.html", context),
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
         template=template,
         reply_to=reply_to,
         from_email=from_email,

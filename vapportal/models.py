@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .dates import moment_text
+
 
 class AuditEvent(models.Model):
     """Who did what, on whose behalf: staff actions and work done under delegated authority."""
@@ -20,7 +22,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}: {self.summary}"
+        return f"{moment_text(self.created_at, named=True)} {self.action}: {self.summary}"
 
 
 class OutgoingEmail(models.Model):

@@ -462,6 +462,7 @@ def message_write(
             email_queue(
                 template="vendor_draft",
                 to=person.email,
+                zone=person.timezone,
                 context={
                     "message": message,
                     "approve_path": reverse("vendors:approve_link", args=[approval_token(message)]),

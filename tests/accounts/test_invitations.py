@@ -63,6 +63,32 @@ def test_invitation_email_has_html_and_text_and_expiry(invite):
     assert "expires on" in message.body
 
 
+def test_the_invitation_says_when_it_expires_on_the_invitees_clock_named(
+    invite, admin_user, organization
+):
+    # Wednesday 18 November 2026, 15:30 UTC: seven days on, 09:30 in Chicago.
+    admin_user.timezone = "Asia/Tokyo"
+    admin_user.save()
+    invite()
+    organization.timezone = "Europe/Lisbon"
+    organization.save()
+    invite(email="lisbon@bergstromcars.example")
+
+    chicago, lisbon = mail.outbox
+    assert "The link works once and expires on Wed 25 Nov, 09:30 CST." in chicago.body
+    assert "expires on Wed 25 Nov, 09:30 CST." in chicago.alternatives[0][0]
+    assert "expires on Wed 25 Nov, 15:30 WET." in lisbon.body
+
+
+def test_an_assistants_invitation_expires_on_the_clock_their_account_starts_in(invite, admin_user):
+    admin_user.timezone = "America/Denver"
+    admin_user.save()
+
+    invite(email="new.va@example.com", role="assistant", org=None)
+
+    assert "expires on Wed 25 Nov, 08:30 MST." in mail.outbox[0].body
+
+
 def test_invited_assistant_gets_an_assistant_profile_and_no_organization(client, invite):
     _, path = invite(email="new.va@example.com", role="assistant", org=None)
 

@@ -239,4 +239,4 @@ def test_the_team_page_dates_an_evening_check_in_by_the_organizations_day_not_ut
 
     assert "Bergstrom Cars · Thursday 3 December 2026" in evening_page
     assert "Bergstrom Cars · Friday 4 December 2026" in friday_page
-    assert 'Evening thanks</a> <span class="small text-secondary">Thu 3 Dec 2026' in friday_page
+    assert 'Evening thanks</a> <span class="small text-secondary">Thu 3 Dec</span>' in friday_page

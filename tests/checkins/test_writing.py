@@ -295,4 +295,20 @@ def test_scheduling_confirms_the_day_and_time_it_goes_out(
         NEW, form_data(action="schedule", send_on=day.isoformat()), follow=True
     )
 
-    assert confirmation(response) == [f"Scheduled for {day:%A %-d %B} at 07:45."]
+    assert confirmation(response) == [f"Scheduled for {day:%a} {day.day} {day:%b}, 07:45."]
+
+
+def test_a_writer_elsewhere_reads_the_send_time_on_the_organizations_clock_named(
+    client_for, owner, organization, team, checkin_settings
+):
+    owner.timezone = "Europe/Berlin"
+    owner.save()
+    day = next_weekday()
+
+    response = client_for(owner).post(
+        NEW, form_data(action="schedule", send_on=day.isoformat()), follow=True
+    )
+
+    when = f"{day:%a} {day.day} {day:%b}, 07:45 CST"
+    assert confirmation(response) == [f"Scheduled for {when}."]
+    assert f'id="checkin-when">goes out {when}</span>' in response.content.decode()

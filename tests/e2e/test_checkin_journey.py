@@ -124,7 +124,7 @@ def test_owner_schedules_a_check_in_that_reaches_the_active_team_at_the_send_tim
     page.get_by_role("button", name="Schedule for the day").click()
 
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Scheduled for {send_on:%A} {send_on.day} {send_on:%B} at 06:30."
+        f"Scheduled for {send_on:%a} {send_on.day} {send_on:%b}, 06:30."
     )
     expect(page.get_by_role("heading", name=SUBJECT)).to_be_visible()
     expect(page.locator("h1 + div .badge")).to_have_text("Scheduled")

@@ -45,14 +45,19 @@ def first_tuesday_after(today: date) -> date:
     return next(day.date() for day in days if day.date() > today)
 
 
+def _year_unless_this_one(day: date) -> str:
+    return "" if day.year == timezone.localdate(timezone=CHICAGO).year else f" {day.year}"
+
+
 def day_label(day: date) -> str:
-    """A day as the preview lists it: “Tue 1 Dec 2026”."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    """A day as the preview lists it: “Tue 1 Dec”, with its year when it is not this one."""
+    return f"{day:%a} {day.day} {day:%b}{_year_unless_this_one(day)}"
 
 
 def local(moment: datetime, zone: str) -> str:
-    """A time as the itinerary prints it: “Mon 1 Dec 2025, 15:10 CST (America/Chicago)”."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M} {moment.tzname()} ({zone})"
+    """A time as the itinerary prints it: “Mon 1 Dec, 15:10 CST (America/Chicago)”."""
+    day = f"{moment:%a} {moment.day} {moment:%b}{_year_unless_this_one(moment.date())}"
+    return f"{day}, {moment:%H:%M} {moment.tzname()} ({zone})"
 
 
 def add_segment(page, *, kind: str, provider: str, number: str, origin: str, destination: str,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from tasks import services
 from tests.factories import EngagementFactory, OrganizationFactory, TaskFactory
 from tests.helpers import queries_for
-from vapportal.templatetags.portal import local_time_text
+from vapportal.dates import moment_text, reading_in
 
 # Friday 4 December 2026, 10:30 in Chicago, 09:30 in Denver.
 DUE = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
@@ -105,7 +105,8 @@ def test_overdue_times_keep_their_flag_and_their_labels(client_for, assistant_in
 def test_a_moment_is_written_on_the_viewers_clock_with_the_clients_beside_it(viewer, client, text):
     client_zone = zoneinfo.ZoneInfo(client) if client else None
 
-    assert local_time_text(DUE, zoneinfo.ZoneInfo(viewer), client_zone=client_zone) == text
+    with reading_in(viewer, known=True):
+        assert moment_text(DUE, client_zone=client_zone) == text
 
 
 def test_the_queue_query_count_does_not_grow_with_clients_in_other_zones(

@@ -36,11 +36,13 @@ def test_a_digest_goes_out_once_after_eight_in_the_persons_timezone(
     digest = mail.outbox[0]
     assert digest.to == [owner.email]
     assert "Which color?" in digest.body
-    assert "Friday 27 November" in digest.subject
+    assert "digest for Fri 27 Nov: 1 update" in digest.subject
     assert not Notification.objects.filter(user=owner, sent_at__isnull=True).exists()
 
 
-def test_a_digest_follows_the_persons_own_timezone(owner, assistant, organization):
+def test_a_digest_follows_the_persons_own_timezone(
+    owner, assistant, organization, django_capture_on_commit_callbacks
+):
     owner.notify = "daily_digest"
     owner.timezone = "Asia/Tokyo"
     owner.save()
@@ -49,8 +51,10 @@ def test_a_digest_follows_the_persons_own_timezone(owner, assistant, organizatio
     with time_machine.travel(datetime(2026, 11, 26, 12, 0, tzinfo=UTC)):
         services.task_move(actor=assistant, task=task, to=Status.DONE)
 
-    # 23:30 UTC is 08:30 the next morning in Tokyo.
-    assert notifications.digests_dispatch(now=datetime(2026, 11, 26, 23, 30, tzinfo=UTC)) == 1
+    # 23:30 UTC is 08:30 the next morning in Tokyo, and the digest is dated by that day.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications.digests_dispatch(now=datetime(2026, 11, 26, 23, 30, tzinfo=UTC)) == 1
+    assert "digest for Fri 27 Nov" in mail.outbox[0].subject
 
 
 def test_due_soon_and_overdue_reminders_go_once_per_threshold(
@@ -75,6 +79,8 @@ def test_due_soon_and_overdue_reminders_go_once_per_threshold(
     subjects = [message.subject for message in mail.outbox]
     assert subjects == ["Due within 4 hours: File the permit", "Overdue: File the permit"]
     assert all(message.to == [assistant.email] for message in mail.outbox)
+    # On the assistant's clock, named: the email may be read anywhere.
+    assert "“File the permit” is due (Fri 27 Nov, 12:00 CST)." in mail.outbox[0].body
 
 
 def test_unassigned_work_reminds_the_primary_assistant(owner, assistant, organization):

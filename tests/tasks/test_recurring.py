@@ -119,11 +119,12 @@ def test_the_form_previews_the_next_five_occurrences(client_for, owner, organiza
     body = response.content.decode()
     assert "Every 2 weeks on Tuesday and Thursday at 9:00" in body
     for label in (
-        "Thu 7 Mar 2024, 9:00 CST",
-        "Tue 19 Mar 2024, 9:00 CDT",
-        "Thu 21 Mar 2024, 9:00 CDT",
-        "Tue 2 Apr 2024, 9:00 CDT",
-        "Thu 4 Apr 2024, 9:00 CDT",
+        # In 2024, the year of the clock: no year, and the zone of the rule named.
+        "Thu 7 Mar, 09:00 CST",
+        "Tue 19 Mar, 09:00 CDT",
+        "Thu 21 Mar, 09:00 CDT",
+        "Tue 2 Apr, 09:00 CDT",
+        "Thu 4 Apr, 09:00 CDT",
     ):
         assert label in body
     assert not RecurringTask.objects.exists()
@@ -134,7 +135,7 @@ def test_the_preview_button_shows_the_occurrences_without_saving(client_for, own
         response = client_for(owner).post(NEW, {**form_data(organization), "preview": "1"})
 
     assert response.status_code == 200
-    assert "Mon 4 Mar 2024, 9:00 CST" in response.content.decode()
+    assert "Mon 4 Mar, 09:00 CST" in response.content.decode()
     assert not RecurringTask.objects.exists()
 
 
@@ -303,9 +304,9 @@ def test_a_time_missing_on_the_spring_forward_day_falls_just_after_the_jump():
     labels = [o.label for o in schedule.next(chicago(2024, 3, 8, 12, 0), 3)]
 
     assert labels == [
-        "Sat 9 Mar 2024, 2:30 CST",
-        "Sun 10 Mar 2024, 3:30 CDT",
-        "Mon 11 Mar 2024, 2:30 CDT",
+        "Sat 9 Mar 2024, 02:30 CST",
+        "Sun 10 Mar 2024, 03:30 CDT",
+        "Mon 11 Mar 2024, 02:30 CDT",
     ]
 
 
@@ -489,8 +490,8 @@ def test_the_detail_page_lists_what_comes_next(client_for, owner, rule):
         response = client_for(owner).get(reverse("tasks:recurring_detail", args=[rule.pk]))
 
     body = response.content.decode()
-    assert "Mon 4 Mar 2024, 9:00 CST" in body
-    assert "Mon 11 Mar 2024, 9:00 CDT" in body
+    assert "Mon 4 Mar, 09:00 CST" in body
+    assert "Mon 11 Mar, 09:00 CDT" in body
 
 
 # Who may see and change rules.

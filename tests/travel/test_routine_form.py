@@ -18,7 +18,7 @@ NEW = reverse("travel:routine_new")
 PREVIEW = reverse("travel:routine_preview")
 # The first Tuesdays after the pinned clock's Wednesday 18 November 2026.
 FIRST_TUESDAYS = [
-    "Tue 1 Dec 2026",
+    "Tue 1 Dec",
     "Tue 5 Jan 2027",
     "Tue 2 Feb 2027",
     "Tue 2 Mar 2027",

@@ -374,7 +374,7 @@ def test_skipping_a_day_that_is_not_an_occurrence_is_refused(owner, routine):
 def test_skipping_from_the_routine_page_leaves_that_day_out(client_for, owner, routine):
     with time_machine.travel(chicago(2026, 2, 15, 6, 0), tick=False):
         page = client_for(owner).get(routine.get_absolute_url()).content.decode()
-        assert "Tue 3 Mar 2026" in page
+        assert "Tue 3 Mar" in page
         client_for(owner).post(
             reverse("travel:routine_skip", args=[routine.pk]), {"day": "2026-03-03"}
         )

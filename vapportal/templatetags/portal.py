@@ -4,9 +4,12 @@ from html import escape
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone, localtime
+
+from vapportal import dates
 
 register = template.Library()
 
@@ -121,31 +124,79 @@ def due(task) -> str:
 def due_markup(due_at, *, overdue: bool, zone, client_zone=None) -> str:
     if due_at is None:
         return mark_safe('<span class="text-secondary">No due time</span>')
-    when = local_time_text(due_at, zone, client_zone=client_zone)
+    when = dates.moment_text(due_at, zone, client_zone=client_zone)
     # Digits, English day and month names and zone abbreviations only: nothing to escape.
     if overdue:
         return mark_safe(f'<span class="text-danger fw-semibold">Overdue · {when}</span>')  # noqa: S308
     return mark_safe(f"<span>{when}</span>")  # noqa: S308
 
 
-def local_time_text(moment, zone, *, client_zone=None) -> str:
-    """The moment as the viewer's clock in `zone` shows it: “Fri 27 Nov, 09:30”. When the
-    client's clock (`client_zone`) shows another time, both are labelled with their zone, so
-    an assistant and an owner in different zones read the same moment: “Fri 4 Dec, 09:30 MST
-    (client: 10:30 CST)”, with the client's day too when it is another one."""
-    local = localtime(moment, zone)
-    when = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
-    if client_zone is None:
-        return when
-    there = localtime(moment, client_zone)
-    if there.utcoffset() == local.utcoffset():
-        return when
-    day = "" if there.date() == local.date() else f"{there:%a} {there.day} {there:%b}, "
-    return f"{when} {_zone_label(local)} (client: {day}{there:%H:%M} {_zone_label(there)})"
+# Dates and times: every page and email writes them with these filters, in the one format of
+# vapportal/dates.py; tests/test_dates.py fails on a template that writes its own. Each gives
+# "" for no value, so that `|default:"—"` follows it.
 
 
-def _zone_label(local) -> str:
-    """The zone's abbreviation (CST, CET); zones that have none are named by their offset,
-    which IANA writes as “+04”: “UTC+04”."""
-    name = local.tzname() or ""
-    return f"UTC{name}" if name.startswith(("+", "-")) else name
+@register.filter
+def moment(value, zone=None) -> str:
+    """`{{ comment.created_at|moment }}`: “Thu 3 Dec, 18:39” on the reader's clock.
+    `{{ checkin.send_at|moment:organization.timezone }}`: on the clock of that zone (a
+    client's, a place's), which is named where it is not the reader's: “Thu 3 Dec, 07:45
+    CST”."""
+    if not value:
+        return ""
+    return dates.moment_text(value, zone or None)
+
+
+@register.filter
+def clock(value, zone=None) -> str:
+    """The time alone, “07:45”, for a moment whose day the page already gives."""
+    if not value:
+        return ""
+    return dates.clock_text(value, zone or None)
+
+
+@register.filter
+def day(value, zone=None) -> str:
+    """`{{ trip.depart_on|day }}`: “Thu 3 Dec”. A moment is dated on the reader's clock, or on
+    that of `zone` (`{{ checkin.sent_at|day:organization.timezone }}`)."""
+    if not value:
+        return ""
+    return dates.day_text(value, zone or None)
+
+
+@register.filter
+def day_long(value, zone=None) -> str:
+    """A heading's or a printed page's day: “Thursday 3 December 2026”."""
+    if not value:
+        return ""
+    return dates.day_text(value, zone or None, long=True)
+
+
+@register.filter
+def place_time(value, zone) -> str:
+    """A time on the clock where it happens (a flight landing in Denver), with the zone and
+    the place's zone named where the reader's clock reads another time: “Thu 3 Dec, 16:45
+    MST · America/Denver”."""
+    if not value:
+        return ""
+    when = dates.moment_text(value, zone, named=False)
+    if not dates.names_zone(value, zone):
+        return when
+    label = dates.zone_label(localtime(value, dates.as_zone(zone)))
+    return format_html('{} <span class="text-secondary">{} · {}</span>', when, label, zone)
+
+
+@register.filter
+def elapsed(value) -> str:
+    """How long since the moment, as time is logged: “1 h 30 min”."""
+    if not value:
+        return ""
+    return minutes(max(0, int((timezone.now() - value).total_seconds() // 60)))
+
+
+@register.filter
+def iso(value, part: str = "day") -> str:
+    """A day as forms and links carry it: “2026-12-03”; `|iso:"month"`: “2026-12”."""
+    if not value:
+        return ""
+    return f"{value:%Y-%m}" if part == "month" else value.isoformat()
