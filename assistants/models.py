@@ -77,7 +77,9 @@ class Engagement(models.Model):
         "clients.Organization", on_delete=models.CASCADE, related_name="engagements"
     )
     role = models.CharField(max_length=20, choices=Role, default=Role.PRIMARY)
-    started_on = models.DateField(default=timezone.localdate)
+    # The client's day, filled in on the first save when not given: a default of the server's
+    # date would be UTC's in a worker or a command, a day ahead of Chicago every evening.
+    started_on = models.DateField(blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
     can_book_travel = models.BooleanField("may book travel", default=False)
@@ -119,6 +121,11 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assistant} for {self.organization}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.started_on is None:
+            self.started_on = timezone.localdate(timezone=self.organization.zone)
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

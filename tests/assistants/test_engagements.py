@@ -1,11 +1,19 @@
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.urls import reverse
 
 from assistants import services
 from assistants.models import Authority, Engagement
-from tests.factories import AssistantFactory, EngagementFactory, UserFactory
+from tests.factories import AssistantFactory, EngagementFactory, OrganizationFactory, UserFactory
 from vapportal.models import AuditEvent
+
+# Thursday 3 December 2026, 19:00 in Chicago: Friday 01:00 in UTC, the zone of a worker, a
+# command or an admin who never set one.
+CHICAGO_EVENING = datetime(2026, 12, 3, 19, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
 def test_admin_engages_an_assistant_with_authority(admin_user, organization):
@@ -121,3 +129,56 @@ def test_owners_see_their_engagements_assistants_see_their_own(
     assert list(Engagement.objects.visible_to(assistant)) == [engagement]
     assert engagement not in Engagement.objects.visible_to(outsider)
     assert engagement not in Engagement.objects.visible_to(other_assistant)
+
+
+@pytest.mark.parametrize("admin_zone", ["UTC", "Europe/Berlin", "Asia/Tokyo"])
+def test_an_engagement_made_on_a_chicago_evening_starts_on_chicagos_day(
+    admin_user, organization, admin_zone
+):
+    admin_user.timezone = admin_zone
+    admin_user.save()
+
+    with time_machine.travel(CHICAGO_EVENING, tick=False):
+        engagement = services.engagement_create(
+            actor=admin_user, assistant=AssistantFactory(), organization=organization
+        )
+
+    engagement.refresh_from_db()
+    assert engagement.started_on == date(2026, 12, 3)
+
+
+def test_an_engagement_written_by_a_command_starts_on_the_clients_day(db):
+    tokyo = OrganizationFactory(timezone="Asia/Tokyo")
+
+    with time_machine.travel(CHICAGO_EVENING, tick=False):
+        in_chicago = Engagement.objects.create(
+            assistant=AssistantFactory(), organization=OrganizationFactory()
+        )
+        in_tokyo = Engagement.objects.create(assistant=AssistantFactory(), organization=tokyo)
+
+    assert in_chicago.started_on == date(2026, 12, 3)
+    assert in_tokyo.started_on == date(2026, 12, 4)  # 10:00 on Friday there
+
+
+def test_a_hand_over_on_a_chicago_evening_starts_the_new_engagement_on_chicagos_day(
+    admin_user, engagement
+):
+    marcus = AssistantFactory()
+
+    with time_machine.travel(CHICAGO_EVENING, tick=False):
+        services.engagements_hand_over(
+            actor=admin_user, from_assistant=engagement.assistant, to_assistant=marcus
+        )
+
+    assert Engagement.objects.active().get(assistant=marcus).started_on == date(2026, 12, 3)
+
+
+def test_the_assistant_reads_since_when_she_works_for_the_client_by_its_day(
+    client_for, admin_user, organization
+):
+    rhonda = AssistantFactory(timezone="America/Chicago")
+    with time_machine.travel(CHICAGO_EVENING, tick=False):
+        services.engagement_create(actor=admin_user, assistant=rhonda, organization=organization)
+        page = client_for(rhonda).get(reverse("home")).content.decode()
+
+    assert "Primary assistant since Thu 3 Dec ·" in page

@@ -314,6 +314,7 @@ class _Plan:
                 Engagement(
                     assistant=primary,
                     organization=organization,
+                    started_on=timezone.localdate(self.now, organization.zone),
                     role=Engagement.Role.PRIMARY,
                     can_book_travel=True,
                     vendor_email_authority=Authority.SEND,
@@ -328,6 +329,7 @@ class _Plan:
                             Engagement(
                                 assistant=backup,
                                 organization=organization,
+                                started_on=timezone.localdate(self.now, organization.zone),
                                 role=Engagement.Role.BACKUP,
                             )
                         )
