@@ -415,6 +415,17 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_late(self) -> bool:
+        """Still active past its target date, a day on the client's calendar (not on the
+        viewer's, a day early or late for an assistant elsewhere)."""
+        today = django_timezone.localdate(timezone=self.organization.zone)
+        return (
+            self.state == self.State.ACTIVE
+            and self.target_date is not None
+            and self.target_date < today
+        )
+
 
 class Milestone(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")

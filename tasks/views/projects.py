@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.models import Organization
@@ -67,7 +66,6 @@ def project_list(request):
             "states": Project.State.choices,
             "query_string": f"state={state}" if state else "",
             "can_create": Organization.objects.managed_by(request.user).exists(),
-            "today": timezone.localdate(),
         },
     )
 

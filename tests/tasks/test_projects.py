@@ -1,6 +1,7 @@
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
@@ -165,6 +166,25 @@ def test_the_list_shows_active_projects_unless_asked_for_others(client_for, owne
     assert [p.title for p in client.get(LIST).context["page"]] == ["Employee evaluations"]
     assert len(client.get(LIST, {"state": "all"}).context["page"]) == 2
     assert len(client.get(LIST, {"state": "completed"}).context["page"]) == 1
+
+
+def test_the_list_flags_a_project_late_by_the_clients_calendar_not_the_viewers(
+    client_for, assistant, project
+):
+    assistant.timezone = "Asia/Manila"
+    assistant.save()
+    Project.objects.filter(pk=project.pk).update(target_date=date(2026, 11, 18))
+    late = '<span class="text-danger fw-semibold">Target Wed 18 Nov</span>'
+
+    # 14:00 on Wednesday 18 November in Chicago, already Thursday in Manila.
+    with time_machine.travel(datetime(2026, 11, 18, 20, 0, tzinfo=UTC), tick=False):
+        on_the_day = client_for(assistant).get(LIST).content.decode()
+    # 00:30 on Thursday in Chicago.
+    with time_machine.travel(datetime(2026, 11, 19, 6, 30, tzinfo=UTC), tick=False):
+        the_day_after = client_for(assistant).get(LIST).content.decode()
+
+    assert late not in on_the_day and '<span class="">Target Wed 18 Nov</span>' in on_the_day
+    assert late in the_day_after
 
 
 def test_the_list_shows_nothing_of_another_organization(client_for, outsider, project):
