@@ -761,5 +761,5 @@ def _hand_to_assignee(rule: RecurringTask, task: Task, occurrence: Occurrence) -
             task=task,
             kind=notifications.Kind.ASSIGNED,
             key=occurrence.key,
-            text=f"“{task.title}” ({occurrence.label_to_keep}) is yours, as every time.",
+            text=f"“{task.title}” ({occurrence.label}) is yours, as every time.",
         )

@@ -6,6 +6,7 @@ No template writes its own."""
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import django.template.base
@@ -13,11 +14,15 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.http import HttpResponse
 from django.template import Context, Template
 from django.urls import reverse
 
+from accounts.middleware import UserTimezoneMiddleware
 from vapportal.dates import clock_text, day_text, moment_text, reading_in
+from vapportal.models import AuditEvent
 
 from .demo import ASSISTANT_PAGES, OWNER_PAGES, STAFF_PAGES, bergstrom_pages, load_demo
 
@@ -123,6 +128,28 @@ def test_the_clients_clock_stands_beside_the_readers_where_it_reads_another_time
         )
     with on_the_clock_of("America/Winnipeg"):
         assert moment_text(EVENING, client_zone="America/Chicago") == "Thu 3 Dec, 18:39"
+
+
+def test_a_signed_in_reader_reads_their_own_clock_and_one_without_a_login_reads_zones(rf):
+    def page(request):
+        return HttpResponse(render("{{ at|moment }}", at=EVENING))
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    anonymous = UserTimezoneMiddleware(page)(request).content.decode()
+    request.user = SimpleNamespace(is_authenticated=True, timezone="America/Chicago")
+    signed_in = UserTimezoneMiddleware(page)(request).content.decode()
+
+    assert anonymous == "Fri 4 Dec, 00:39 UTC"
+    assert signed_in == "Thu 3 Dec, 18:39"
+
+
+def test_an_audit_event_written_out_as_text_names_its_zone():
+    event = AuditEvent(created_at=EVENING, action="user.deactivated", summary="Deactivated x")
+
+    assert str(event) == "Fri 4 Dec, 00:39 UTC user.deactivated: Deactivated x"
+    with on_the_clock_of("America/Chicago"):
+        assert str(event).startswith("Thu 3 Dec, 18:39 CST ")
 
 
 # The filters --------------------------------------------------------------------------------

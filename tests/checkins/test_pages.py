@@ -118,6 +118,20 @@ def test_the_owners_dashboard_tells_todays_check_in(
         assert "Not a check-in day." in client.get(reverse("home")).content.decode()
 
 
+def test_an_owner_away_reads_todays_check_in_time_on_the_organizations_clock_named(
+    client_for, owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
+):
+    owner.timezone = "Europe/Berlin"
+    owner.save()
+    morning = datetime(2026, 12, 3, 7, 45, tzinfo=THURSDAY_IN_CHICAGO)
+    send_now(owner, organization, "Morning note", morning, django_capture_on_commit_callbacks)
+
+    with time_machine.travel(morning + timedelta(hours=1), tick=False):
+        body = client_for(owner).get(reverse("home")).content.decode()
+
+    assert 'Morning note</a> <span class="small text-secondary">· 07:45 CST</span>' in body
+
+
 def test_a_subject_or_sender_with_a_line_break_cannot_add_headers(
     owner, organization, team, checkin_settings, django_capture_on_commit_callbacks
 ):
