@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone as django_timezone
 
 from clients.models import Organization, OrganizationRowsQuerySet, TeamMember
+from vapportal.dates import day_text
 
 WEEKDAYS = [0, 1, 2, 3, 4]  # Monday to Friday
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -256,4 +257,4 @@ class MissingCheckInReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Reminder to {self.organization} for {self.day}"
+        return f"Reminder to {self.organization} for {day_text(self.day, year=True)}"

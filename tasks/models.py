@@ -11,6 +11,7 @@ from django.utils import timezone as django_timezone
 from django.utils.translation import ngettext
 
 from clients.models import Organization, OrganizationRowsQuerySet
+from vapportal.dates import day_text
 from vapportal.timezones import validate_timezone
 
 
@@ -566,4 +567,4 @@ class DigestRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Digest for {self.user} on {self.local_date}"
+        return f"Digest for {self.user} on {day_text(self.local_date, year=True)}"
