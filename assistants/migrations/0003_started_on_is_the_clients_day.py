@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assistants", "0001_initial"),
+        ("assistants", "0002_engagements_primary_first"),
     ]
 
     operations = [
