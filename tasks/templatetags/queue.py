@@ -35,8 +35,8 @@ ROW = """<tr id="task-{pk}"{overdue}>
   <td>{priority}</td>
   <td><a href="{url}">{title}</a>{timer}\
 <div class="small text-secondary">{client} · {category}</div></td>
-  <td class="small">{due}</td>
-  <td>{status}<div class="small text-secondary">{assignee}</div></td>
+  <td class="small" data-label="Due">{due}</td>
+  <td data-label="Status">{status}<div class="small text-secondary">{assignee}</div></td>
   <td class="text-end">{actions}</td>
 </tr>"""
 
@@ -88,7 +88,7 @@ class _Page:
             forms = LOG_TIME.format(**fields)
             if task.status == "in_progress":
                 forms += DONE.format(**fields)
-            actions = f'<div class="d-flex flex-wrap gap-1 justify-content-end">{forms}</div>'
+            actions = f'<div class="d-flex flex-wrap gap-1 justify-content-md-end">{forms}</div>'
         assignee = task.assignee
         overdue = is_overdue(task.status, task.due_at, self.now)
         return ROW.format(

@@ -32,7 +32,7 @@ def to_denver(trip: Trip, assistant):
 
 def times_cell(html: str) -> str:
     row = re.search(r'<table[^>]*id="segments".*?<tbody>(.*?)</tbody>', html, re.DOTALL).group(1)
-    return re.findall(r'<td class="small">(.*?)</td>', row, re.DOTALL)[0]
+    return re.findall(r'<td class="small" data-label="When">(.*?)</td>', row, re.DOTALL)[0]
 
 
 def test_a_time_in_the_viewers_own_zone_is_not_labelled_and_one_elsewhere_is(
