@@ -74,6 +74,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # The portal's filters (dates, times, badges, Markdown) stand in every template.
+            "builtins": ["vapportal.templatetags.portal"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
