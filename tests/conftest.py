@@ -16,10 +16,14 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.helpers import A_NOVEMBER_WEDNESDAY
 from vendors.models import Contact, Vendor
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "clock(moment): the tests are written for this moment (ISO 8601, with offset)"
+    )
     if os.environ.get("VAPPORTAL_SKIP_SERVICE_CHECK"):
         return
     from django.conf import settings
@@ -75,9 +79,10 @@ def _redis_problem(settings) -> str:
 # the suite at another moment (an ISO 8601 time with its offset). The clock ticks, so waits
 # and timeouts still pass. The integration tests' workers are other processes with the real
 # clock, so those tests keep it too and compute every time from it.
-TEST_CLOCK = datetime.fromisoformat(
-    os.environ.get("VAPPORTAL_TEST_CLOCK", "2026-11-18T15:30:00+00:00")
-)
+# Tests whose expectations are written for one moment (a date printed without its year, an
+# hour in standard time) say so with `pytest.mark.clock(A_NOVEMBER_WEDNESDAY)`, and keep it
+# whatever VAPPORTAL_TEST_CLOCK says.
+TEST_CLOCK = datetime.fromisoformat(os.environ.get("VAPPORTAL_TEST_CLOCK", A_NOVEMBER_WEDNESDAY))
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +90,9 @@ def _pinned_clock(request):
     if request.node.get_closest_marker("integration"):
         yield
         return
-    with time_machine.travel(TEST_CLOCK, tick=True):
+    marker = request.node.get_closest_marker("clock")
+    moment = datetime.fromisoformat(marker.args[0]) if marker else TEST_CLOCK
+    with time_machine.travel(moment, tick=True):
         yield
 
 

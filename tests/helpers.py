@@ -5,6 +5,10 @@ import threading
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+# The suite's clock unless VAPPORTAL_TEST_CLOCK moves it (tests/conftest.py): a Wednesday
+# morning in Chicago, far from a daylight-saving change or a month's end.
+A_NOVEMBER_WEDNESDAY = "2026-11-18T15:30:00+00:00"
+
 
 def suggestions(html: str, list_id: str) -> list[str]:
     """The values a page's `<datalist id=list_id>` suggests, in order."""

@@ -21,10 +21,14 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from accounts.middleware import UserTimezoneMiddleware
+from tests.helpers import A_NOVEMBER_WEDNESDAY
 from vapportal.dates import clock_text, day_text, moment_text, reading_in
 from vapportal.models import AuditEvent
 
 from .demo import ASSISTANT_PAGES, OWNER_PAGES, STAFF_PAGES, bergstrom_pages, load_demo
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 CHICAGO = ZoneInfo("America/Chicago")
 # Thursday 3 December 2026, 18:39 in Chicago: already Friday in UTC.

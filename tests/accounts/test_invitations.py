@@ -11,7 +11,10 @@ from accounts import services
 from accounts.models import Invitation, User
 from assistants.models import AssistantProfile
 from clients.models import Membership
-from tests.helpers import suggestions
+from tests.helpers import A_NOVEMBER_WEDNESDAY, suggestions
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 ACCEPT = {
     "full_name": "Dana Kowalski",

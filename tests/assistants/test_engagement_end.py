@@ -16,10 +16,14 @@ from tasks import notifications, recurring
 from tasks import services as task_services
 from tasks.models import Notification, Status, Task, TaskEvent
 from tests.factories import EngagementFactory, TaskFactory
+from tests.helpers import A_NOVEMBER_WEDNESDAY
 from tests.travel.conftest import flight, hotel, in_days
 from travel import services as travel_services
 from travel.models import Trip
 from vapportal.models import AuditEvent, OutgoingEmail
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
@@ -9,9 +10,12 @@ from django.utils import timezone
 from checkins import services
 from checkins.models import CheckIn, Delivery
 from clients.models import TeamMember
-from tests.helpers import queries_for
+from tests.helpers import A_NOVEMBER_WEDNESDAY, queries_for
 
 from .conftest import content
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 
 def test_the_pages_of_a_sent_check_in_render(

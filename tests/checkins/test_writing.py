@@ -8,6 +8,10 @@ from django.utils import timezone
 
 from checkins import video
 from checkins.models import CheckIn, Delivery
+from tests.helpers import A_NOVEMBER_WEDNESDAY
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 NEW = reverse("checkins:new")
 # The first bytes of an MP4 file: an ftyp box, which is what libmagic recognises.

@@ -14,8 +14,11 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.helpers import queries_for
+from tests.helpers import A_NOVEMBER_WEDNESDAY, queries_for
 from vapportal.models import AuditEvent
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 STAFF_PAGES = [
     ("staff:accounts", []),

@@ -9,8 +9,11 @@ from django.urls import reverse
 
 from tasks import services
 from tests.factories import EngagementFactory, OrganizationFactory, TaskFactory
-from tests.helpers import queries_for
+from tests.helpers import A_NOVEMBER_WEDNESDAY, queries_for
 from vapportal.dates import moment_text, reading_in
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 # Friday 4 December 2026, 10:30 in Chicago, 09:30 in Denver.
 DUE = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)

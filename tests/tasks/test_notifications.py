@@ -10,6 +10,10 @@ from tasks import notifications, services
 from tasks.models import Notification, Status
 from tasks.permissions import primary_assistant
 from tests.factories import EngagementFactory, TaskFactory
+from tests.helpers import A_NOVEMBER_WEDNESDAY
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 
 def test_a_digest_goes_out_once_after_eight_in_the_persons_timezone(

@@ -5,14 +5,19 @@ import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.urls import reverse
 
+from tests.helpers import A_NOVEMBER_WEDNESDAY
 from travel import services
 from travel.models import Trip
 
 from .conftest import CHICAGO, flight, in_days
 from .test_routines import make_routine
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 DENVER = ZoneInfo("America/Denver")
 

@@ -8,11 +8,15 @@ import pytest
 from django.urls import reverse
 
 from tasks.recurring_forms import RecurringTaskForm, RuleBuilderForm
+from tests.helpers import A_NOVEMBER_WEDNESDAY
 from travel import services
 from travel.forms import RoutineForm
 from travel.models import RoutineTrip
 
 from .test_routines import make_routine
+
+# Its dates and hours are written for the suite's own moment.
+pytestmark = pytest.mark.clock(A_NOVEMBER_WEDNESDAY)
 
 NEW = reverse("travel:routine_new")
 PREVIEW = reverse("travel:routine_preview")
