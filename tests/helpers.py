@@ -5,6 +5,8 @@ import threading
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from vapportal.dates import moment_text, reading_in
+
 # The suite's clock unless VAPPORTAL_TEST_CLOCK moves it (tests/conftest.py): a Wednesday
 # morning in Chicago, far from a daylight-saving change or a month's end.
 A_NOVEMBER_WEDNESDAY = "2026-11-18T15:30:00+00:00"
@@ -58,3 +60,10 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def as_read_on(zone, moment, *, client_zone=None) -> str:
+    """A moment as a page shows it to someone whose clock is `zone`, now: the year when it is
+    not this one there, the client's clock beside it where that reads another time."""
+    with reading_in(zone, known=True):
+        return moment_text(moment, client_zone=client_zone)

@@ -19,6 +19,7 @@ from checkins.models import CheckIn
 from checkins.services import checkins_dispatch
 from clients.models import TeamMember
 from tests.factories import TeamMemberFactory
+from tests.helpers import as_read_on
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -124,13 +125,11 @@ def test_owner_schedules_a_check_in_that_reaches_the_active_team_at_the_send_tim
     page.get_by_role("button", name="Schedule for the day").click()
 
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Scheduled for {send_on:%a} {send_on.day} {send_on:%b}, 06:30."
+        f"Scheduled for {as_read_on(CHICAGO, send_at)}."
     )
     expect(page.get_by_role("heading", name=SUBJECT)).to_be_visible()
     expect(page.locator("h1 + div .badge")).to_have_text("Scheduled")
-    expect(
-        page.get_by_text(f"goes out {send_on:%a} {send_on.day} {send_on:%b}, 06:30")
-    ).to_be_visible()
+    expect(page.get_by_text(f"goes out {as_read_on(CHICAGO, send_at)}")).to_be_visible()
     expect(
         page.get_by_text("To the usual recipients. The report fills in when it goes out.")
     ).to_be_visible()
@@ -190,9 +189,7 @@ def test_owner_schedules_a_check_in_that_reaches_the_active_team_at_the_send_tim
     # Renard's report: everyone on the roster who is active, each sent.
     page.goto(checkin_url)
     expect(page.locator("h1 + div .badge")).to_have_text("Sent")
-    expect(page.locator("#checkin-when")).to_have_text(
-        f"{send_on:%a} {send_on.day} {send_on:%b}, 06:30"
-    )
+    expect(page.locator("#checkin-when")).to_have_text(as_read_on(CHICAGO, send_at))
     expect(page.locator("#report-counts")).to_contain_text("3 sent 0 pending 0 failed of 3")
     rows = page.locator("#report tbody tr")
     expect(rows).to_have_count(3)

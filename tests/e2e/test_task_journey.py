@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tasks.models import Acknowledgement, Status, Task, TimeEntry
+from tests.helpers import as_read_on
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -86,7 +87,9 @@ def test_owner_delegates_assistant_asks_finishes_and_is_thanked_on_her_dashboard
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(status_badge(page)).to_have_text("New")
     expect(page.locator(".task-details strong")).to_have_text("Friday evening")
-    expect(page.get_by_text(f"{due:%a} {due.day} {due:%b}, 17:00")).to_be_visible()
+    chicago = zoneinfo.ZoneInfo(owner.timezone)
+    due_at = datetime.combine(due, time(17), chicago)
+    expect(page.get_by_text(as_read_on(chicago, due_at))).to_be_visible()
     expect(page.get_by_text("Not taken yet")).to_be_visible()
     expect(page.locator("#checklist li")).to_contain_text(CHECKLIST)
     expect(page.get_by_text("Checklist (0 of 3)")).to_be_visible()
@@ -242,11 +245,7 @@ def test_assistant_in_another_zone_reads_due_times_on_both_clocks_and_times_from
         actor=assistant,
         task=TaskFactory(organization=organization, created_by=owner, title=TITLE, due_at=due_at),
     )
-    hers, theirs = due_at.astimezone(her_zone), due_at.astimezone(client_zone)
-    labelled = (
-        f"{hers:%a} {hers.day} {hers:%b}, {hers:%H:%M} {hers.tzname()} "
-        f"(client: {theirs:%H:%M} {theirs.tzname()})"
-    )
+    labelled = as_read_on(her_zone, due_at, client_zone=client_zone)
     row = page.locator(f"#task-{task.pk}")
 
     # Her queue gives the due time on her clock and on Renard's.
