@@ -16,6 +16,7 @@ from assistants.models import Authority
 from clients.lookups import organization_from_request
 from clients.models import Organization
 from vapportal.dates import moment_text
+from vapportal.params import typed_text
 from vapportal.templatetags.portal import markdown
 
 from . import services
@@ -42,7 +43,7 @@ def _checkin(request, pk: int) -> CheckIn:
 @login_required
 def checkin_list(request):
     """Past and coming check-ins, newest first, searchable, with their delivery counts."""
-    query = request.GET.get("q", "").strip()[:200]
+    query = typed_text(request.GET.get("q"), max_length=200)
     checkins = CheckIn.objects.visible_to(request.user).select_related("organization", "written_by")
     if query:
         checkins = checkins.filter(

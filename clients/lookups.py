@@ -3,6 +3,8 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from vapportal.params import id_or_404
+
 from .models import Organization
 
 
@@ -12,10 +14,7 @@ def organization_from_request(request) -> Organization:
     organizations = Organization.objects.visible_to(request.user).order_by("name")
     chosen = request.GET.get("organization") or request.POST.get("organization")
     if chosen:
-        try:
-            return get_object_or_404(organizations, pk=int(chosen))
-        except ValueError as error:
-            raise Http404 from error
+        return get_object_or_404(organizations, pk=id_or_404(chosen))
     organization = organizations.first()
     if organization is None:
         raise Http404("No organization")

@@ -15,6 +15,7 @@ from assistants import services as engagement_services
 from assistants.models import Engagement
 from clients.models import Membership
 from vapportal.models import AuditEvent
+from vapportal.params import typed_text
 
 from .forms import EngagementAuthorityForm, EngagementForm, HandOverForm, StaffInvitationForm
 
@@ -36,7 +37,7 @@ def staff_required(view):
 
 @staff_required
 def accounts(request):
-    query = request.GET.get("q", "").strip()
+    query = typed_text(request.GET.get("q"), max_length=100)
     users = User.objects.select_related("assistant_profile").prefetch_related(
         Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
     )

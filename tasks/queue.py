@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from assistants.models import Engagement
 from clients.models import Organization
+from vapportal.params import page_number
 
 from .models import OPEN_STATUSES, Category, Milestone, RunningTimer, Status, Task
 
@@ -319,11 +320,9 @@ class TaskPaginator:
         self.per_page = per_page
 
     def get_page(self, number, after: str | None = None) -> TaskPage:
-        """Page `number`; from the position `after` when the Next link gave one."""
-        try:
-            number = max(int(number), 1)
-        except (TypeError, ValueError):
-            number = 1
+        """Page `number` (as the query string gave it); from the position `after` when the
+        Next link gave one."""
+        number = page_number(number)
         position = QueuePosition.decode(after) if number > 1 else None
         if number == 1:
             rows = self._rows(self.tasks, self.per_page + 1)

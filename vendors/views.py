@@ -20,6 +20,7 @@ from clients.lookups import organization_from_request
 from clients.models import Organization
 from tasks.models import Task
 from travel.models import RoutineTrip
+from vapportal.params import id_or_404, typed_text
 
 from . import services
 from .forms import (
@@ -57,7 +58,7 @@ def _message(request, pk: int) -> Message:
 @login_required
 def vendor_list(request):
     organization = organization_from_request(request)
-    query = request.GET.get("q", "").strip()[:100]
+    query = typed_text(request.GET.get("q"), max_length=100)
     vendors = Vendor.objects.filter(organization=organization)
     if query:
         vendors = vendors.filter(
@@ -135,7 +136,7 @@ def contact_edit(request, pk: int | None = None, contact_pk: int | None = None):
 def vendor_detail(request, pk: int):
     """The vendor, its contacts and documents, and its correspondence, searchable."""
     vendor = _vendor(request, pk)
-    query = request.GET.get("q", "").strip()[:100]
+    query = typed_text(request.GET.get("q"), max_length=100)
     correspondence = vendor.messages.select_related("contact", "written_by", "approved_by", "task")
     if query:
         correspondence = correspondence.filter(
@@ -245,10 +246,10 @@ def authority_page(request):
         if not is_client:
             raise Http404
         vendor = get_object_or_404(
-            Vendor, organization=organization, pk=_int(request.POST.get("vendor"))
+            Vendor, organization=organization, pk=id_or_404(request.POST.get("vendor"))
         )
         contact = (
-            get_object_or_404(Contact, vendor=vendor, pk=_int(request.POST["contact"]))
+            get_object_or_404(Contact, vendor=vendor, pk=id_or_404(request.POST["contact"]))
             if request.POST.get("contact")
             else None
         )
@@ -312,7 +313,7 @@ def write(request, pk: int):
     if request.GET.get("task"):
         task = get_object_or_404(
             Task.objects.visible_to(request.user),
-            pk=request.GET["task"],
+            pk=id_or_404(request.GET["task"]),
             organization=vendor.organization,
         )
     thread = None
@@ -320,11 +321,11 @@ def write(request, pk: int):
         thread = get_object_or_404(
             Message.objects.select_related("contact"),
             organization=vendor.organization,
-            pk=request.GET["reply_to"],
+            pk=id_or_404(request.GET["reply_to"]),
         )
     chosen = thread.contact if thread else None
     if request.GET.get("contact"):
-        chosen = get_object_or_404(Contact, vendor=vendor, pk=_int(request.GET["contact"]))
+        chosen = get_object_or_404(Contact, vendor=vendor, pk=id_or_404(request.GET["contact"]))
     choice = services.writing_choice(request.user, vendor, chosen)
     if choice.refusal:
         return render(
@@ -386,20 +387,13 @@ def write(request, pk: int):
 @login_required
 def write_for_task(request):
     """From a task's page: the vendor chosen there, with the task to record it on."""
-    vendor = _vendor(request, _int(request.GET.get("vendor")))
+    vendor = _vendor(request, id_or_404(request.GET.get("vendor")))
     task = get_object_or_404(
         Task.objects.visible_to(request.user),
-        pk=_int(request.GET.get("task")),
+        pk=id_or_404(request.GET.get("task")),
         organization=vendor.organization,
     )
     return redirect(f"{reverse('vendors:write', args=[vendor.pk])}?task={task.pk}")
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as error:
-        raise Http404 from error
 
 
 @login_required
@@ -411,7 +405,7 @@ def log(request, pk: int):
     task = (
         get_object_or_404(
             Task.objects.visible_to(request.user),
-            pk=_int(task_id),
+            pk=id_or_404(task_id),
             organization=vendor.organization,
         )
         if task_id
@@ -519,7 +513,7 @@ def approve_link(request, token: str):
 def message_file(request, pk: int):
     message = _message(request, pk)
     vendor = get_object_or_404(
-        Vendor, organization=message.organization, pk=_int(request.POST.get("vendor"))
+        Vendor, organization=message.organization, pk=id_or_404(request.POST.get("vendor"))
     )
     try:
         services.message_file(actor=request.user, message=message, vendor=vendor)

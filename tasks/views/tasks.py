@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.models import Organization
+from vapportal.params import id_or_none
 
 from .. import services
 from ..forms import (
@@ -93,11 +94,7 @@ def task_new(request):
     if not organizations.exists():
         raise PermissionDenied
     # A link from a project's page names the project (and milestone) the task is for.
-    initial = {
-        key: request.GET[key]
-        for key in ("project", "milestone")
-        if request.GET.get(key, "").isdigit()
-    }
+    initial = {key: id_or_none(request.GET.get(key)) for key in ("project", "milestone")}
     form = TaskForm(
         request.POST or None,
         request.FILES or None,

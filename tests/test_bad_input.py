@@ -1,0 +1,78 @@
+"""Bad input never breaks a page: what was found by trying bad input by hand, each with its
+test."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from checkins import services as checkin_services
+from tests.factories import TaskFactory
+from vendors import services as vendor_services
+from vendors.models import Message
+
+# What was found by trying bad input by hand --------------------------------------------------
+
+
+@pytest.mark.parametrize("param", ["task", "reply_to"])
+@pytest.mark.parametrize("value", ["abc", str(10**20), "9" * 10_000, "1\x00"])
+def test_writing_to_a_vendor_about_a_task_or_message_that_cannot_be_one_is_a_404(
+    client_for, owner, vendor, param, value
+):
+    response = client_for(owner).get(reverse("vendors:write", args=[vendor.pk]), {param: value})
+
+    assert response.status_code == 404
+
+
+def test_a_message_written_about_a_task_that_cannot_be_one_is_not_stored(
+    client_for, owner, vendor, contact
+):
+    url = reverse("vendors:write", args=[vendor.pk])
+
+    response = client_for(owner).post(
+        f"{url}?task=abc", {"contact": contact.pk, "subject": "Fleet detailing", "body": "Hi"}
+    )
+
+    assert response.status_code == 404
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("list_name", ["tasks:list", "tasks:queue"])
+def test_a_page_number_past_any_list_shows_its_last_page(
+    client_for, owner, assistant, organization, list_name
+):
+    for _ in range(30):
+        TaskFactory(organization=organization, created_by=owner)
+
+    response = client_for(assistant).get(reverse(list_name), {"page": str(10**20)})
+
+    assert response.status_code == 200
+    assert (response.context["page"].number, len(response.context["page"])) == (2, 5)
+
+
+def test_search_text_with_a_nul_character_searches_for_the_rest_of_it(
+    client_for, owner, admin_user, vendor, organization
+):
+    checkin_services.checkin_write(
+        actor=owner,
+        organization=organization,
+        content=checkin_services.Content(subject="Service week", message="Thanks, all."),
+    )
+    vendor_services.message_log(
+        actor=owner,
+        vendor=vendor,
+        kind=Message.Kind.CALL,
+        subject="Fleet detailing",
+        body="Twelve trucks.",
+        happened_at=timezone.now(),
+    )
+    searches = [
+        (owner, reverse("checkins:list"), "Service\x00", "Service week"),
+        (owner, reverse("vendors:list"), "Fox\x00", "Fox Valley Detailing"),
+        (owner, vendor.get_absolute_url(), "Fleet\x00", "Fleet detailing"),
+        (admin_user, reverse("staff:accounts"), "Renard\x00", "Renard Bergstrom"),
+    ]
+
+    for person, url, query, found in searches:
+        response = client_for(person).get(url, {"q": query})
+        assert response.status_code == 200, url
+        assert found in response.content.decode(), url
