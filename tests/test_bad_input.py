@@ -1,11 +1,16 @@
 """Bad input never breaks a page: what was found by trying bad input by hand, each with its
 test."""
 
+import random
+
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from checkins import services as checkin_services
+from tasks.models import Task
+from tasks.search import search_tasks
 from tests.factories import TaskFactory
 from vendors import services as vendor_services
 from vendors.models import Message
@@ -76,3 +81,29 @@ def test_search_text_with_a_nul_character_searches_for_the_rest_of_it(
         response = client_for(person).get(url, {"q": query})
         assert response.status_code == 200, url
         assert found in response.content.decode(), url
+
+
+@pytest.mark.parametrize("query", ["-" * 100, "- " * 100, "pads " + "- " * 40 + "pads", "-(" * 99])
+def test_a_task_search_of_minus_signs_answers_with_the_list(client_for, owner, query):
+    response = client_for(owner).get(reverse("tasks:list"), {"q": query})
+
+    assert response.status_code == 200
+
+
+def test_a_minus_right_before_a_word_still_leaves_out_tasks_with_it(owner, organization):
+    brakes = TaskFactory(organization=organization, title="Order brake pads", created_by=owner)
+    TaskFactory(organization=organization, title="Order tires and brake pads", created_by=owner)
+
+    found = search_tasks(Task.objects.all(), "order -tires -- -")
+
+    assert list(found) == [brakes]
+
+
+def test_no_search_text_makes_the_full_text_search_fail(db):
+    """Random runs of the characters web search reads as operators, many thousands of them."""
+    pieces = ["-", "-", " ", '"', "(", ")", "or", "|", "&", "!", ":*", "brakes", "ж", "_", "'"]
+    rng = random.Random(2026)
+    for _ in range(500):
+        text = "".join(rng.choice(pieces) * rng.choice([1, 2, 40]) for _ in range(30))
+        with transaction.atomic():
+            list(search_tasks(Task.objects.all(), text))
