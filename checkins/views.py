@@ -214,7 +214,9 @@ def checkin_act(request, pk: int, action: str):
         "submit": lambda: services.checkin_submit(actor=request.user, checkin=checkin),
         "approve": lambda: services.checkin_approve(actor=request.user, checkin=checkin),
         "decline": lambda: services.checkin_decline(
-            actor=request.user, checkin=checkin, note=request.POST.get("note", "")
+            actor=request.user,
+            checkin=checkin,
+            note=typed_text(request.POST.get("note"), max_length=300),
         ),
         "cancel": lambda: services.checkin_cancel(actor=request.user, checkin=checkin),
     }[action]

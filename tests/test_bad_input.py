@@ -2,16 +2,19 @@
 test."""
 
 import random
+from datetime import date
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from assistants.models import Authority
 from checkins import services as checkin_services
 from tasks.models import Task
 from tasks.search import search_tasks
-from tests.factories import TaskFactory
+from tests.factories import TaskFactory, TeamMemberFactory
+from travel import services as travel_services
 from vendors import services as vendor_services
 from vendors.models import Message
 
@@ -107,3 +110,48 @@ def test_no_search_text_makes_the_full_text_search_fail(db):
         text = "".join(rng.choice(pieces) * rng.choice([1, 2, 40]) for _ in range(30))
         with transaction.atomic():
             list(search_tasks(Task.objects.all(), text))
+
+
+def test_a_note_posted_without_a_form_is_kept_without_its_nul_characters(
+    client_for, owner, engagement, organization, vendor, contact
+):
+    assistant = engagement.assistant
+    engagement.checkin_authority = engagement.vendor_email_authority = Authority.DRAFT
+    engagement.save()
+    TeamMemberFactory(organization=organization)
+    checkin = checkin_services.checkin_write(
+        actor=assistant,
+        organization=organization,
+        content=checkin_services.Content(subject="Service week", message="Thanks, all."),
+        action="submit",
+    )
+    task = TaskFactory(organization=organization, created_by=owner)
+    draft = vendor_services.message_write(
+        actor=assistant,
+        vendor=vendor,
+        contact=contact,
+        to_address=contact.email,
+        subject="Fleet detailing",
+        body="Twelve trucks?",
+        task=task,
+    )
+    trip = travel_services.trip_request(
+        actor=owner,
+        organization=organization,
+        traveler=owner,
+        purpose="Dealer meeting",
+        destinations="Minneapolis",
+        depart_on=date(2026, 12, 8),
+        return_on=date(2026, 12, 9),
+    )
+    client = client_for(owner)
+
+    client.post(reverse("checkins:decline", args=[checkin.pk]), {"note": "Not\x00 yet"})
+    client.post(reverse("vendors:reject", args=[draft.pk]), {"note": "Too\x00 pricey"})
+    client.post(reverse("travel:cancel", args=[trip.pk]), {"note": "Plans\x00 changed"})
+
+    assert checkin.events.order_by("-id").first().note == "Not yet"
+    assert task.events.order_by("-id").first().note.endswith("“Fleet detailing”. Too pricey")
+    assert trip.events.order_by("-id").first().note == "Plans changed"
+    checkin.refresh_from_db(), draft.refresh_from_db(), trip.refresh_from_db()
+    assert (checkin.status, draft.status, trip.status) == ("draft", "rejected", "cancelled")

@@ -13,6 +13,7 @@ from accounts.models import User
 from clients.models import Organization
 from tasks.recurring_forms import is_hand_written
 from vapportal.dates import day_text, reading_in
+from vapportal.params import typed_text
 
 from . import calendars, services, zones
 from .forms import (
@@ -250,7 +251,7 @@ def segment_cancel(request, pk: int):
 @require_POST
 def trip_act(request, pk: int, action: str):
     trip = _trip(request, pk)
-    note = request.POST.get("note", "")[:300]
+    note = typed_text(request.POST.get("note"), max_length=300)
     act, done = {
         "book": (
             lambda: services.trip_book(actor=request.user, trip=trip),
@@ -274,7 +275,9 @@ def trip_act(request, pk: int, action: str):
         ),
         "thank": (
             lambda: services.trip_thank(
-                actor=request.user, trip=trip, note=request.POST.get("note", "")
+                actor=request.user,
+                trip=trip,
+                note=typed_text(request.POST.get("note"), max_length=2000),
             ),
             "Thank you sent.",
         ),

@@ -462,7 +462,8 @@ def _decide(request, message: Message, decision: str):
             body=form.cleaned_data["body"],
         )
         return "Approved and sent."
-    services.message_reject(actor=request.user, message=message, note=request.POST.get("note", ""))
+    note = typed_text(request.POST.get("note"), max_length=300)
+    services.message_reject(actor=request.user, message=message, note=note)
     return "Rejected: it will not be sent."
 
 
