@@ -16,7 +16,10 @@ def login_username(request, credentials: dict | None) -> str:
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+    # No account's address is longer (and failed-login throttling records at most 255).
+    username = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True})
+    )
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -60,7 +63,7 @@ class ProfileForm(forms.ModelForm):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=254)  # the longest address mail servers take
     full_name = forms.CharField(max_length=150, required=False, label="Name (optional)")
     role = forms.ChoiceField(choices=Invitation.Role.choices)
     organization = forms.ModelChoiceField(

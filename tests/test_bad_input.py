@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Invitation
 from assistants.models import Authority
 from checkins import services as checkin_services
 from tasks.models import Task
@@ -155,3 +156,29 @@ def test_a_note_posted_without_a_form_is_kept_without_its_nul_characters(
     assert trip.events.order_by("-id").first().note == "Plans changed"
     checkin.refresh_from_db(), draft.refresh_from_db(), trip.refresh_from_db()
     assert (checkin.status, draft.status, trip.status) == ("draft", "rejected", "cancelled")
+
+
+# An address of 265 characters: valid, but longer than mail servers (and the columns) take.
+TOO_LONG_ADDRESS = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".example"
+
+
+def test_an_invitation_to_an_address_longer_than_mail_servers_take_is_a_form_error(
+    client_for, admin_user, organization
+):
+    response = client_for(admin_user).post(
+        reverse("staff:invitation_new"),
+        {"email": TOO_LONG_ADDRESS, "role": "manager", "organization": organization.pk},
+    )
+
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_login_with_an_address_longer_than_any_account_has_is_refused(client, owner):
+    response = client.post(
+        reverse("accounts:login"), {"username": TOO_LONG_ADDRESS, "password": "not-it"}
+    )
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session

@@ -8,9 +8,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from .dates import Zone, reading_in
 from .models import OutgoingEmail
+
+SUBJECT_MAX_LENGTH = OutgoingEmail._meta.get_field("subject").max_length
 
 
 def email_queue(
@@ -69,8 +72,9 @@ def email_queue_written(
         reply_to=reply_to,
         cc=cc,
         headers=headers or {},
-        # A subject is one line whatever the template or the data put in it.
-        subject=" ".join(subject.split()),
+        # A subject is one line whatever the template or the data put in it, and fits its
+        # column: one quoting a long subject (a draft to approve) is shortened, not refused.
+        subject=Truncator(" ".join(subject.split())).chars(SUBJECT_MAX_LENGTH),
         text_body=text_body,
         html_body=html_body,
         template=template,

@@ -51,7 +51,10 @@ class ImportForm(forms.Form):
 
 class WriteForm(forms.Form):
     contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False)
-    to_address = forms.EmailField(label="To", required=False, help_text="Or a contact above.")
+    # 254 characters: the longest address mail servers take (RFC 5321), and the outbox's.
+    to_address = forms.EmailField(
+        label="To", required=False, max_length=254, help_text="Or a contact above."
+    )
     subject = forms.CharField(max_length=300)
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8}))
     cc_owner = forms.BooleanField(label="Copy the owner", required=False)
