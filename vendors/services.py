@@ -2,11 +2,15 @@
 approving messages, replies coming in, the correspondence log, and hand-over."""
 
 import email
+import email.errors
+import email.message
+import email.parser
 import email.policy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formataddr, getaddresses, make_msgid, parseaddr
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -605,8 +609,50 @@ def message_log(
 # Replies coming in --------------------------------------------------------------------------
 
 
+# Mail a person wrote stays far inside these. Python's parser takes about a millisecond per
+# address it reads, and recurses once per level of nested parts: a few thousand levels took
+# seconds and then failed. So headers past 64 KB are refused (mail servers cut them at 100 KB),
+# only the first addresses and references are read (each is a query parameter), and a
+# message nested deeper than MAX_NESTING is read for its headers only.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_ADDRESSES = 100
+MAX_REFERENCES = 100
+MAX_NESTING = 50
+NESTED_PART = re.compile(rb"^content-type:\s*(multipart|message)/", re.IGNORECASE | re.MULTILINE)
+HEADERS_END = re.compile(rb"\r?\n\r?\n")
+# The lines that frame a message's parts: boundaries, and part headers with their folded lines.
+PART_FRAMING = re.compile(rb"^(--\S*|content-[\w-]+:.*(\r?\n[ \t].*)*)\r?\n", re.I | re.M)
+BLANK_LINES = re.compile(r"(\r?\n){3,}")
+MESSAGE_ID_MAX_LENGTH = Message._meta.get_field("message_id").max_length
+
+
+def _parsed(raw: bytes) -> tuple[email.message.EmailMessage, str]:
+    """The message and its text: the plain (else HTML) part, or, for a message nested too
+    deep to read, the text of its body without the lines that frame its parts."""
+    headers_end = HEADERS_END.search(raw)
+    if (headers_end.start() if headers_end else len(raw)) > MAX_HEADER_BYTES:
+        raise InboundError("The message's headers are larger than 64 KB.", 413)
+    nested_parts = islice(NESTED_PART.finditer(raw), MAX_NESTING + 1)
+    if len(list(nested_parts)) > MAX_NESTING:
+        parsed = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+        text = PART_FRAMING.sub(b"", raw[headers_end.end() :]) if headers_end else b""
+        body = BLANK_LINES.sub("\n\n", text.decode("utf-8", errors="replace")).strip()
+    else:
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        body_part = parsed.get_body(preferencelist=("plain", "html"))
+        body = body_part.get_content() if body_part is not None else ""
+    # PostgreSQL refuses NUL characters in text; the rest of the text is kept.
+    return parsed, body.replace("\x00", "")
+
+
+def _header(parsed: email.message.EmailMessage, name: str) -> str:
+    return str(parsed.get(name, "")).replace("\x00", "")
+
+
 def _ids(value: str | None) -> list[str]:
-    return re.findall(r"<([^<>\s]+)>", value or "")
+    """The Message-IDs in a header; ones too long to be stored name nothing we sent."""
+    ids = re.findall(r"<([^<>\s]+)>", value or "")
+    return [message_id for message_id in ids if len(message_id) <= MESSAGE_ID_MAX_LENGTH]
 
 
 def inbound_receive(raw: bytes) -> tuple[Message, bool]:
@@ -618,23 +664,20 @@ def inbound_receive(raw: bytes) -> tuple[Message, bool]:
     if len(raw) > INBOUND_MAX_BYTES:
         raise InboundError("The message is larger than 10 MB.", 413)
     try:
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        sender = parseaddr(str(parsed.get("From", "")))[1].lower()
-        message_ids = _ids(str(parsed.get("Message-ID", "")))
-        subject = " ".join(str(parsed.get("Subject", "")).split())[:300]
-        body_part = parsed.get_body(preferencelist=("plain", "html"))
-        body = body_part.get_content() if body_part is not None else ""
+        parsed, body = _parsed(raw)
+        sender = parseaddr(_header(parsed, "From"))[1].lower()
+        message_ids = _ids(_header(parsed, "Message-ID"))
+        subject = " ".join(_header(parsed, "Subject").split())[:300]
         recipients = [
             address.lower()
             for _, address in getaddresses(
-                [str(parsed.get(h, "")) for h in ("To", "Cc", "Delivered-To", "X-Original-To")]
+                [_header(parsed, h) for h in ("To", "Cc", "Delivered-To", "X-Original-To")]
             )
             if address
-        ]
-        references = _ids(str(parsed.get("In-Reply-To", ""))) + _ids(
-            str(parsed.get("References", ""))
-        )
-    except (LookupError, ValueError, TypeError) as error:
+        ][:MAX_ADDRESSES]
+        replied_to = _ids(_header(parsed, "In-Reply-To")) + _ids(_header(parsed, "References"))
+        references = replied_to[:MAX_REFERENCES]  # any one of them finds the thread
+    except (LookupError, ValueError, TypeError, email.errors.MessageError) as error:
         raise InboundError(f"The message cannot be read: {error}", 400) from error
     if not sender or not message_ids or "@" not in sender:
         raise InboundError("The message has no sender or no Message-ID.", 400)
@@ -662,7 +705,7 @@ def inbound_receive(raw: bytes) -> tuple[Message, bool]:
                 status=Message.Status.RECEIVED,
                 subject=subject or "(no subject)",
                 body=body[:100_000],
-                from_address=str(parsed.get("From", ""))[:300],
+                from_address=_header(parsed, "From")[:300],
                 to_address=", ".join(recipients)[:300],
                 message_id=message_id,
                 in_reply_to=(references[0] if references else "")[:300],
