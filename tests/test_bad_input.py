@@ -2,6 +2,7 @@
 test."""
 
 import random
+import time
 from datetime import date
 
 import pytest
@@ -16,6 +17,7 @@ from tasks.models import Task
 from tasks.search import search_tasks
 from tests.factories import TaskFactory, TeamMemberFactory
 from travel import services as travel_services
+from travel.models import RoutineTrip
 from vendors import services as vendor_services
 from vendors.models import Message
 
@@ -182,3 +184,19 @@ def test_a_login_with_an_address_longer_than_any_account_has_is_refused(client, 
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_a_routine_posted_with_a_thousand_segment_rows_is_refused_before_they_are_built(
+    client_for, owner, organization
+):
+    started = time.monotonic()
+    response = client_for(owner).post(
+        reverse("travel:routine_new"),
+        {"segments-TOTAL_FORMS": "1000", "segments-INITIAL_FORMS": "0", "title": "Meeting"},
+    )
+
+    assert response.status_code == 200
+    assert "Please submit at most 6 forms." in response.content.decode()
+    assert len(response.context["formset"].forms) == 6
+    assert not RoutineTrip.objects.exists()
+    assert time.monotonic() - started < 5

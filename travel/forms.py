@@ -413,8 +413,10 @@ class TemplateSegmentForm(forms.Form):
         }
 
 
+# A post that claims more rows than six is refused rather than built: a thousand rows, each
+# with two lists of every time zone, took minutes and gigabytes to render again.
 TemplateSegmentFormSet = forms.formset_factory(
-    TemplateSegmentForm, extra=2, max_num=6, can_delete=True
+    TemplateSegmentForm, extra=2, max_num=6, absolute_max=6, can_delete=True
 )
 
 
