@@ -94,7 +94,11 @@ def task_new(request):
     if not organizations.exists():
         raise PermissionDenied
     # A link from a project's page names the project (and milestone) the task is for.
-    initial = {key: id_or_none(request.GET.get(key)) for key in ("project", "milestone")}
+    initial = {
+        key: request.GET[key]
+        for key in ("project", "milestone")
+        if id_or_none(request.GET.get(key)) is not None
+    }
     form = TaskForm(
         request.POST or None,
         request.FILES or None,
