@@ -23,9 +23,11 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.forms import BaseForm, BaseFormSet
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -604,22 +606,44 @@ def _url(demo, name: str) -> str:
     return reverse(name, args=page.args(demo) if page.args else None)
 
 
-def _answer(client, method: str, url: str, data: dict) -> str:
+def _answer(client, method: str, url: str, data: dict, refused: set | None = None) -> str:
     """What the request ended in, as a description when it was a server error; "" when it
-    was not. Each request runs in a savepoint rolled back after it, so nothing it changes
-    (nor a failed statement) affects the next one."""
+    was not; the fields its forms refused are added to `refused`. Each request runs in a
+    savepoint rolled back after it, so nothing it changes (nor a failed statement) affects
+    the next one."""
     session = client.cookies.get(settings.SESSION_COOKIE_NAME)
     session_key = session.value if session else None
     try:
         with transaction.atomic():
             response = _read(getattr(client, method)(url, data))
             transaction.set_rollback(True)
+        if refused is not None:
+            refused |= _refused_fields(response)
     except Exception as error:  # the test client re-raises what the view raised
         return f"{type(error).__name__}: {str(error)[:200]}"
     finally:
         if session_key:  # a rolled-back login or password change must not sign us out
             client.cookies[settings.SESSION_COOKIE_NAME] = session_key
     return f"status {response.status_code}" if response.status_code >= 500 else ""
+
+
+def _refused_fields(response) -> set[str]:
+    """The fields the bound forms of a page shown again say are wrong."""
+    contexts = response.context if isinstance(response.context, list) else [response.context]
+    forms = {}
+    for context in filter(None, contexts):
+        for value in context.flatten().values():
+            if isinstance(value, BaseFormSet):
+                forms.update({id(form): form for form in [value.management_form, *value.forms]})
+            elif isinstance(value, BaseForm):
+                forms[id(value)] = value
+    return {
+        form.add_prefix(name)
+        for form in forms.values()
+        if form.is_bound
+        for name in form.errors
+        if name != NON_FIELD_ERRORS
+    }
 
 
 def _read(response):
@@ -746,12 +770,15 @@ FORM_VALUES = {
 }
 # Rows of a formset past the first have the first one's fields.
 LATER_FORMSET_ROW = re.compile(r"-[1-9]\d*-")
+FORMSET_COUNT = re.compile(r"-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$")
 
 
 def test_bad_form_fields_never_cause_a_server_error(client, demo):
     """Every form on every page, as the owner, the assistant and the admin, posted with each
     of its fields set to a bad value and the others as the page filled them in; and each
-    field a view reads from a post itself, so set."""
+    field a view reads from a post itself, so set. The form is first posted with all its
+    fields set so: a field it refuses then is not posted alone, where it would be refused
+    again before anything could be stored."""
     errors, tried = [], set()
     for person in FORM_PEOPLE:
         client.force_login(demo.people[person])
@@ -759,19 +786,29 @@ def test_bad_form_fields_never_cause_a_server_error(client, demo):
             if page.post_only:
                 continue
             for form in _forms_on(client, _url(demo, name)):
-                fields = form["fields"]
-                key = (form["action"], tuple(sorted(fields)))
-                if form["action"] in NOT_POSTED or key in tried:
+                action, fields = form["action"], form["fields"]
+                key = (action, tuple(sorted(fields)))
+                if action in NOT_POSTED or key in tried:
                     continue
                 tried.add(key)
-                for field_name in fields:
-                    if field_name == "csrfmiddlewaretoken" or LATER_FORMSET_ROW.search(field_name):
-                        continue
-                    for what, value in FORM_VALUES.items():
+                bad = [
+                    field_name
+                    for field_name in fields
+                    if field_name != "csrfmiddlewaretoken"
+                    and not LATER_FORMSET_ROW.search(field_name)
+                ]
+                # A formset whose row count is bad reads none of its rows.
+                rows = [field_name for field_name in bad if not FORMSET_COUNT.search(field_name)]
+                for what, value in FORM_VALUES.items():
+                    refused = set()
+                    everything = {**fields, **dict.fromkeys(rows, value)}
+                    if failure := _answer(client, "post", action, everything, refused):
+                        errors.append(f"{person} {name}: {action} all fields {what}: {failure}")
+                    for field_name in set(bad) - refused:
                         data = {**fields, field_name: value}
-                        if failure := _answer(client, "post", form["action"], data):
+                        if failure := _answer(client, "post", action, data):
                             errors.append(
-                                f"{person} {name}: {form['action']} {field_name}= {what}: {failure}"
+                                f"{person} {name}: {action} {field_name}= {what}: {failure}"
                             )
 
         for name, page in PAGES.items():
