@@ -3,6 +3,8 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from vapportal.params import id_or_404
+
 from .models import Attachment, BudgetRequest, ChecklistItem, PendingUpload, Task
 
 
@@ -41,16 +43,12 @@ def get_budget_request_for_user(user, pk: int) -> BudgetRequest:
 
 def get_pending_upload_for_user(user, pk) -> PendingUpload:
     """One of the person's own kept files; anyone else's is a 404."""
-    if not str(pk).isdigit():
-        raise Http404
-    return get_object_or_404(PendingUpload.objects.visible_to(user), pk=pk)
+    return get_object_or_404(PendingUpload.objects.visible_to(user), pk=id_or_404(pk))
 
 
 def get_pending_uploads_for_user(user, pks: list[str]) -> list[PendingUpload]:
     """The person's own kept files a form names; naming anyone else's is a 404."""
-    if not all(pk.isdigit() for pk in pks):
-        raise Http404
-    ids = {int(pk) for pk in pks}
+    ids = {id_or_404(pk) for pk in pks}
     uploads = list(PendingUpload.objects.visible_to(user).filter(pk__in=ids))
     if len(uploads) != len(ids):
         raise Http404

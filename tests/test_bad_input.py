@@ -267,6 +267,8 @@ def _with_one_of_each_kind() -> SimpleNamespace:
     attachment = task_services.attachment_add(actor=renard, task=task, upload=text_file)
     text_file.seek(0)
     document = vendor_services.document_add(actor=renard, vendor=vendor, upload=text_file)
+    text_file.seek(0)
+    (pending_upload,) = task_services.pending_uploads_keep(actor=renard, uploads=[text_file])
     budget = task_services.budget_request(
         actor=rhonda, task=task, extra_minutes=30, reason="More calls than planned"
     )
@@ -288,6 +290,7 @@ def _with_one_of_each_kind() -> SimpleNamespace:
         document=document,
         task=task,
         attachment=attachment,
+        pending_upload=pending_upload,
         checklist_item=task.checklist.first(),
         budget=budget,
         project=Project.objects.get(),
@@ -337,6 +340,7 @@ NOTE = {"note": {}}
 PAGES: dict[str, Page] = {
     "home": Page(),
     "healthz": Page(),
+    "favicon": Page(),
     "help": Page(),
     # accounts
     "accounts:login": Page(params={"next": {}}),
@@ -397,6 +401,7 @@ PAGES: dict[str, Page] = {
     "travel:feed": Page(args=lambda demo: [demo.feed_token]),
     "travel:routines": Page(),
     "travel:routine_new": Page(),
+    "travel:routine_preview": Page(post_only=True),
     "travel:routine": Page(args=_pk("routine")),
     "travel:routine_pause": Page(args=_pk("routine"), post_only=True, posted={"day": {}}),
     "travel:routine_resume": Page(args=_pk("routine"), post_only=True, posted={"day": {}}),
@@ -434,7 +439,7 @@ PAGES: dict[str, Page] = {
     "vendors:contact_edit": Page(args=_pk("contact")),
     "vendors:document_add": Page(args=_pk("vendor"), post_only=True),
     "vendors:document": Page(args=_pk("document")),
-    "vendors:write": Page(args=_pk("vendor"), params={"task": {}, "reply_to": {}}),
+    "vendors:write": Page(args=_pk("vendor"), params={"task": {}, "reply_to": {}, "contact": {}}),
     "vendors:log": Page(
         args=_pk("vendor"), params={"task": {}}, post_only=True, posted={"task": {}}
     ),
@@ -447,8 +452,10 @@ PAGES: dict[str, Page] = {
         posted={"decision": {}, "note": {"decision": "reject"}},
     ),
     # tasks
-    "tasks:list": Page(params={"q": {}, "status": {}, "page": {}, "after": {"page": "2"}}),
-    "tasks:new": Page(params={"project": {}, "milestone": {}}),
+    "tasks:list": Page(
+        params={"q": {}, "status": {}, "organization": {}, "page": {}, "after": {"page": "2"}}
+    ),
+    "tasks:new": Page(params={"project": {}, "milestone": {}}, posted={"remove_upload": {}}),
     "tasks:queue": Page(
         params={
             "organization": {},
@@ -472,6 +479,7 @@ PAGES: dict[str, Page] = {
     "tasks:thank": Page(args=_pk("task"), post_only=True),
     "tasks:attachment_add": Page(args=_pk("task"), post_only=True),
     "tasks:attachment": Page(args=lambda demo: [demo.task.pk, demo.attachment.pk]),
+    "tasks:pending_upload": Page(args=_pk("pending_upload")),
     "tasks:checklist_toggle": Page(
         args=lambda demo: [demo.task.pk, demo.checklist_item.pk], post_only=True
     ),
@@ -509,7 +517,7 @@ PAGES: dict[str, Page] = {
     "staff:engagement_new": Page(),
     "staff:engagement_edit": Page(args=_pk("engagement")),
     "staff:engagement_end": Page(args=_pk("engagement"), post_only=True),
-    "staff:hand_over": Page(),
+    "staff:hand_over": Page(params={"from_assistant": {}, "to_assistant": {}}),
     "staff:audit": Page(params={"page": {}}),
 }
 

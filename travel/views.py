@@ -291,7 +291,7 @@ def trip_cancel(request, pk: int):
     """Cancelling cannot be undone: a page says what it does, and only its form cancels."""
     trip = _trip(request, pk)
     if request.method == "POST":
-        note = request.POST.get("note", "")[:300]
+        note = typed_text(request.POST.get("note"), max_length=300)
         return _refuse_or(
             request,
             trip,
